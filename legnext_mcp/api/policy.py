@@ -1,0 +1,180 @@
+"""Pure decisions of the client: what to retry, how long to back off, when to poll. No I/O here.
+
+Every tunable number of the client lives in this module, named, so it can be read in one place and
+benchmarked (see ``benchmarks/``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import Enum
+
+# --- HTTP limits -----------------------------------------------------------------------------------
+CONNECT_TIMEOUT_S = 10.0
+READ_TIMEOUT_S = 30.0
+WRITE_TIMEOUT_S = 30.0
+POOL_TIMEOUT_S = 30.0
+MAX_CONNECTIONS = 20
+MAX_KEEPALIVE_CONNECTIONS = 10
+
+# --- retries ---------------------------------------------------------------------------------------
+#: Total tries of an idempotent request (GET) before giving up.
+MAX_GET_ATTEMPTS = 5
+#: Extra tries of a job-creating POST that certainly never reached the server (connect failed).
+MAX_POST_CONNECT_RETRIES = 2
+#: Extra tries of a job-creating POST refused with 429 (the API creates no job when it says 429).
+MAX_POST_RATE_LIMIT_RETRIES = 3
+BACKOFF_BASE_S = 0.5
+BACKOFF_CAP_S = 8.0
+#: We honour Retry-After, but never sleep longer than this for one retry.
+RETRY_AFTER_CAP_S = 30.0
+RETRYABLE_GET_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+# --- downloads -------------------------------------------------------------------------------------
+DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
+DOWNLOAD_TIMEOUT_S = 60.0
+DOWNLOAD_CONTENT_TYPES = ("image/", "video/", "application/octet-stream")
+
+# --- jobs ------------------------------------------------------------------------------------------
+TERMINAL_STATUSES = frozenset({"completed", "failed"})
+#: Follow-ups are accepted for this long after the parent was created (07-output-storage.md).
+OPERATION_WINDOW_S = 3 * 24 * 3600
+#: Output files are deleted this long after creation (07-output-storage.md).
+STORAGE_WINDOW_S = 30 * 24 * 3600
+
+
+def is_terminal(status: str) -> bool:
+    """True when a job in ``status`` will not change any more."""
+    return status in TERMINAL_STATUSES
+
+
+class RequestKind(Enum):
+    """How safe a request is to repeat."""
+
+    READ = "read"  # GET: repeat freely
+    CREATE = "create"  # POST that creates (and pays for) a job: repeat only if it never arrived
+
+
+class Outcome(Enum):
+    """What happened to one attempt, as far as retrying is concerned."""
+
+    OK = "ok"
+    CONNECT_FAILED = "connect_failed"  # refused/DNS/connect timeout: the request was never sent
+    SENT_NO_ANSWER = "sent_no_answer"  # read timeout, reset, truncated body: it may have arrived
+    STATUS = "status"  # the server answered with an HTTP status
+
+
+def should_retry(kind: RequestKind, outcome: Outcome, status: int | None, attempt: int) -> bool:
+    """Whether attempt number ``attempt`` (1-based) may be followed by another.
+
+    A job-creating POST is repeated only when it certainly created nothing: the connection was never
+    made, or the API answered 429 (which it does instead of creating a job).
+    """
+    if outcome is Outcome.OK:
+        return False
+    if kind is RequestKind.READ:
+        if attempt >= MAX_GET_ATTEMPTS:
+            return False
+        if outcome is Outcome.STATUS:
+            return status in RETRYABLE_GET_STATUSES
+        return True
+    if outcome is Outcome.CONNECT_FAILED:
+        return attempt <= MAX_POST_CONNECT_RETRIES
+    if outcome is Outcome.STATUS and status == 429:
+        return attempt <= MAX_POST_RATE_LIMIT_RETRIES
+    return False
+
+
+def backoff_delay(attempt: int, retry_after: float | None, rng: random.Random) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: full-jitter exponential, or Retry-After.
+
+    An explicit Retry-After from the server wins (capped at ``RETRY_AFTER_CAP_S``); otherwise the delay
+    is uniform in ``[0, min(cap, base * 2**(attempt-1))]`` so many clients do not retry in step.
+    """
+    if retry_after is not None:
+        return min(max(retry_after, 0.0), RETRY_AFTER_CAP_S)
+    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** max(attempt - 1, 0)))
+    return rng.uniform(0.0, ceiling)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date); None when absent or unreadable."""
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or datetime.now(UTC))).total_seconds()
+    if math.isnan(seconds) or math.isinf(seconds):
+        return None
+    return max(seconds, 0.0)
+
+
+# --- polling ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    """When to look at a job of one class: first after ``first_s``, then every ``interval_s``,
+    tightening to ``late_interval_s`` once ``late_after_s`` have passed (the job is due any moment)."""
+
+    first_s: float
+    interval_s: float
+    late_after_s: float
+    late_interval_s: float
+
+
+#: Typical durations from the docs: describe/shorten a few seconds; images 30-80 s ("usually within
+#: 1 minute", 40-80 s observed); upscales and single-image edits shorter; video a minute or more.
+POLL_PLANS: dict[str, PollPlan] = {
+    "text": PollPlan(first_s=2.0, interval_s=1.5, late_after_s=10.0, late_interval_s=2.0),
+    "image": PollPlan(first_s=8.0, interval_s=4.0, late_after_s=24.0, late_interval_s=2.5),
+    "single": PollPlan(first_s=6.0, interval_s=3.0, late_after_s=15.0, late_interval_s=2.5),
+    "video": PollPlan(first_s=20.0, interval_s=6.0, late_after_s=60.0, late_interval_s=4.0),
+}
+#: Never poll less often than this, whatever the plan, so a stuck status is noticed.
+MAX_POLL_INTERVAL_S = 10.0
+
+_TASK_CLASS: dict[str, str] = {
+    "describe": "text",
+    "shorten": "text",
+    "upscale": "single",
+    "enhance": "single",
+    "remove-background": "single",
+    "enhance-upscale": "single",
+    "video-diffusion": "video",
+    "extend-video": "video",
+    "video-upscale": "video",
+}
+
+
+def poll_plan(task_type: str | None) -> PollPlan:
+    """The polling plan for a task type (hyphen or underscore form); image jobs by default."""
+    key = (task_type or "").replace("_", "-")
+    return POLL_PLANS[_TASK_CLASS.get(key, "image")]
+
+
+def next_poll_delay(plan: PollPlan, elapsed_s: float, polls_done: int, time_scale: float = 1.0) -> float:
+    """Seconds to sleep before the next GET of a job that has been waited on for ``elapsed_s``
+    (in API time, i.e. real seconds times ``time_scale``).
+
+    ``time_scale`` > 1 shrinks every delay (the sandbox simulator runs faster than real time).
+    """
+    if polls_done == 0:
+        delay = plan.first_s
+    elif elapsed_s >= plan.late_after_s:
+        delay = plan.late_interval_s
+    else:
+        delay = plan.interval_s
+    return min(delay, MAX_POLL_INTERVAL_S) / max(time_scale, 1e-9)

@@ -1,0 +1,54 @@
+"""Start-up weight and the command line, as a user runs them (real subprocesses)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx2
+
+
+def test_importing_the_client_pulls_in_neither_mcp_pillow_nor_uvicorn() -> None:
+    code = ("import sys, legnext_mcp.api; "
+            "heavy = ('mcp', 'PIL', 'uvicorn', 'starlette', 'legnext_mcp.sandbox'); "
+            "print(sorted(m for m in heavy if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_demo_runs_describe_imagine_upscale_and_saves_files(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "legnext_mcp.cli", "demo", "--time-scale", "400",
+                          "--output-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    for step in ("1. describe", "2. imagine", "3. upscale", "4. save"):
+        assert step in out.stdout
+    saved = sorted(tmp_path.glob("*.png"))
+    assert len(saved) == 5 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in saved)
+
+
+def test_sandbox_command_serves_on_a_port_and_prints_url_and_key() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen([sys.executable, "-m", "legnext_mcp.cli", "sandbox", "--port", str(port)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(3)]
+        assert f"http://127.0.0.1:{port}/api" in lines[1] and "sandbox-key" in lines[2]
+        for _ in range(200):
+            try:
+                response = httpx2.get(f"http://127.0.0.1:{port}/api/account/balance",
+                                      headers={"x-api-key": "sandbox-key"}, timeout=2)
+                break
+            except httpx2.TransportError:
+                import time
+
+                time.sleep(0.05)
+        assert response.json()["code"] == 200
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
