@@ -1,4 +1,5 @@
-"""``legnext-mcp`` command line: ``sandbox`` (serve the simulator) and ``demo`` (the main job, end to end).
+"""``legnext-mcp`` command line: serve MCP (stdio or HTTP, optionally on the sandbox), ``sandbox`` (serve the
+simulated API) and ``demo`` (the main job, end to end, as an MCP client).
 
 Heavy modules (the simulator, uvicorn, Pillow) are imported inside the commands that need them.
 """
@@ -10,6 +11,30 @@ import sys
 from collections.abc import Sequence
 
 DEFAULT_SANDBOX_SCALE = 20.0  # a documented ~40 s image job finishes in about 2 s
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from legnext_mcp.settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env(sandbox=args.sandbox, time_scale=args.time_scale if args.sandbox else 1.0)
+    except SettingsError as exc:
+        print(f"legnext-mcp: {exc}", file=sys.stderr)
+        return 2
+    # stdout is the MCP channel on stdio: logs go to stderr only.
+    logging.basicConfig(stream=sys.stderr, level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from legnext_mcp.server import build_server
+
+    server = build_server(settings)
+    if args.transport == "stdio":
+        server.run("stdio")
+    else:
+        print(f"legnext-mcp: Streamable HTTP on http://{args.host}:{args.port}/mcp", file=sys.stderr)
+        server.run("streamable-http", host=args.host, port=args.port, streamable_http_path="/mcp")
+    return 0
 
 
 def _sandbox(args: argparse.Namespace) -> int:
@@ -35,7 +60,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="legnext-mcp", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser = argparse.ArgumentParser(prog="legnext-mcp", description="MCP server for the Legnext Midjourney API. "
+                                     "Without a command it serves MCP (stdio by default).")
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio",
+                        help="stdio (for desktop hosts) or http (Streamable HTTP at /mcp)")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--sandbox", action="store_true",
+                        help="use the built-in API simulator: no key, no money, time-scaled")
+    parser.add_argument("--time-scale", type=float, default=DEFAULT_SANDBOX_SCALE,
+                        help=f"sandbox speed: simulated seconds per real second (default {DEFAULT_SANDBOX_SCALE:g})")
+    parser.set_defaults(handler=_serve)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sandbox = commands.add_parser("sandbox", help="serve the simulated Legnext API on 127.0.0.1")
@@ -46,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="simulated seconds per real second (1 = real durations)")
     sandbox.set_defaults(handler=_sandbox)
 
-    demo = commands.add_parser("demo", help="run describe -> imagine -> upscale -> save against the sandbox")
+    demo = commands.add_parser("demo", help="an MCP client session over stdio against the sandbox: "
+                                            "describe -> generate_and_wait -> upscale -> save_images")
     demo.add_argument("--time-scale", type=float, default=DEFAULT_SANDBOX_SCALE)
     demo.add_argument("--output-dir", default=None, help="where to save images (default: a temporary folder)")
     demo.set_defaults(handler=_demo)
@@ -55,11 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        build_parser().print_help()
-        return 2
-    result: int = handler(args)
+    result: int = args.handler(args)
     return result
 
 

@@ -1,83 +1,84 @@
-"""The main job, end to end, against the built-in simulator: describe -> imagine -> upscale -> save.
+"""The main job, end to end, as an assistant would do it: an MCP client session over stdio with
+``legnext-mcp --sandbox``: describe -> generate_and_wait -> upscale -> save_images.
 
-Runs with no key and no network: the simulator is served in-process through ``httpx2.ASGITransport``.
+No key and no network: the server runs the built-in simulator; files land in a temporary folder unless
+``--output-dir`` says otherwise.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
-import httpx2
-
-from legnext_mcp.api import (
-    DescribeRequest,
-    DiffusionRequest,
-    Job,
-    LegnextClient,
-    LegnextError,
-    UpscaleRequest,
-    UpscaleType,
-)
 
 
 def _say(text: str) -> None:
     print(text, flush=True)
 
 
-async def _demo(time_scale: float, output_dir: Path) -> None:
-    from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
+async def _demo(time_scale: float, output_dir: Path, data_dir: Path) -> bool:
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
 
-    app = SandboxApp(Engine(time_scale=time_scale))
-    transport = httpx2.ASGITransport(app)
+    env = {**os.environ, "LEGNEXT_OUTPUT_DIR": str(output_dir), "LEGNEXT_DATA_DIR": str(data_dir)}
+    env.pop("LEGNEXT_API_KEY", None)  # the demo never needs (or sees) a real key
+    params = StdioServerParameters(command=sys.executable,
+                                   args=["-m", "legnext_mcp.cli", "--sandbox", "--time-scale", str(time_scale)],
+                                   env=env)
     start = time.monotonic()
 
-    async def progress(job: Job) -> None:
-        _say(f"    ... {job.status.value:<10} {time.monotonic() - start:5.1f}s  job {job.job_id}")
+    shown: set[str] = set()
 
-    async with LegnextClient(DEFAULT_KEY, base_url="http://sandbox.local/api", transport=transport,
-                             download_transport=transport, time_scale=time_scale) as client:
-        balance = await client.balance()
-        _say(f"sandbox balance: {balance.total_points} points (${balance.balance_usd:.2f})")
+    async def progress(done: float, total: float | None, message: str | None) -> None:
+        status = (message or "").rsplit(": ", 1)[-1]
+        if status not in shown:  # one line per status change keeps the transcript short
+            shown.add(status)
+            _say(f"    ... {message}")
 
-        _say("1. describe https://example.com/red-fox-in-snow.jpg")
-        described = await client.submit(DescribeRequest(image_url="https://example.com/red-fox-in-snow.jpg"))
-        described = await client.wait(described.job_id, timeout=60, on_poll=progress, known=described)
-        for n, text in enumerate(described.output.prompts, 1):
-            _say(f"   prompt {n}: {text}")
+    async def call(client: Any, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        _say(f"> {tool}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})")
+        shown.clear()
+        result = await client.call_tool(tool, arguments, progress_callback=progress)
+        text = result.content[0].text if result.content and result.content[0].type == "text" else ""
+        for line in text.splitlines():
+            _say(f"  {line}")
+        if result.is_error:
+            raise RuntimeError(f"{tool} failed")
+        structured: dict[str, Any] = result.structured_content or {}
+        return structured
 
-        prompt = described.output.prompts[0].replace("--ar 1:1", "--ar 3:2 --v 7")
-        _say(f"2. imagine {prompt!r}")
-        job = await client.submit(DiffusionRequest(text=prompt))
-        job = await client.wait(job.job_id, timeout=120, on_poll=progress, known=job)
-        _say(f"   job {job.job_id} completed, seed {job.output.seed}, cost {job.meta.usage.consume} points")
-        _say(f"   grid: {job.output.image_url}")
-        for n, url in enumerate(job.output.image_urls):
-            _say(f"   image {n}: {url}")
-
-        _say("3. upscale image 0 (creative)")
-        upscale = await client.submit(UpscaleRequest(job_id=job.job_id, image_no=0, type=UpscaleType.CREATIVE))
-        upscale = await client.wait(upscale.job_id, timeout=120, on_poll=progress, known=upscale)
-
-        _say(f"4. save to {output_dir}")
-        await anyio.Path(output_dir).mkdir(parents=True, exist_ok=True)
-        for n, url in enumerate([*job.output.image_urls, *upscale.output.image_urls]):
-            name = f"{job.job_id}_{n}.png" if n < 4 else f"{upscale.job_id}_0.png"
-            download = await client.download(url)
-            await anyio.Path(output_dir / name).write_bytes(download.content)
-            _say(f"   {output_dir / name} ({len(download.content)} bytes, {download.content_type})")
-        balance = await client.balance()
-        _say(f"done in {time.monotonic() - start:.1f}s; balance now {balance.total_points} points")
+    async with Client(params) as client:
+        tools = await client.list_tools()
+        _say(f"connected to legnext-mcp --sandbox over stdio: {len(tools.tools)} tools")
+        balance = await call(client, "get_balance", {})
+        described = await call(client, "describe", {"image_url": "https://example.com/red-fox-in-snow.jpg"})
+        prompt = described["prompts"][0].replace("--ar 1:1", "--ar 3:2 --v 7")
+        job = await call(client, "generate_and_wait", {"prompt": prompt})
+        if not job["done"]:
+            job = (await call(client, "wait_for_job", {"job_ids": [job["job_id"]]}))["jobs"][0]
+        upscaled = await call(client, "upscale", {"job_id": job["job_id"], "image_no": 0, "type": "creative",
+                                                  "wait": True})
+        saved = await call(client, "save_images", {"job_id": job["job_id"]})
+        await call(client, "save_images", {"job_id": upscaled["job_id"]})
+        after = await call(client, "get_balance", {})
+    spent = balance["total_points"] - after["total_points"]
+    _say(f"done in {time.monotonic() - start:.1f}s: {len(saved['saved_files'])} files for job {job['job_id']} "
+         f"in {output_dir}; {spent} simulated points spent")
+    return True
 
 
 def run_demo(*, time_scale: float, output_dir: str | None) -> int:
-    """Run the demo, printing each step; 0 on success, 1 if any call failed."""
+    """Run the demo, printing each call and result; 0 on success, 1 if any call failed."""
     target = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="legnext-demo-"))
-    try:
-        anyio.run(_demo, time_scale, target.resolve())
-    except LegnextError as exc:
-        print(f"demo failed: {exc}", flush=True)
-        return 1
+    with tempfile.TemporaryDirectory(prefix="legnext-demo-data-") as data:
+        try:
+            anyio.run(_demo, time_scale, target.resolve(), Path(data))
+        except RuntimeError as exc:
+            print(f"demo failed: {exc}", flush=True)
+            return 1
     return 0

@@ -1,0 +1,87 @@
+"""``build_server``: the one factory that wires settings, client, ledger, tools and resources together."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp_types import ToolAnnotations
+
+from legnext_mcp import __version__
+from legnext_mcp.api import LegnextClient
+from legnext_mcp.ledger import Ledger
+from legnext_mcp.server import job_admin_tools as admin
+from legnext_mcp.server.job_tools import JOB_TOOLS
+from legnext_mcp.server.resources import register_resources
+from legnext_mcp.server.runtime import Runtime, RuntimeRef
+from legnext_mcp.settings import Settings
+
+INSTRUCTIONS = """Legnext Midjourney: make and edit images and video.
+Typical flow: generate_and_wait(prompt) -> pick an image (image_no 0-3) -> upscale / variation / pan / \
+video_diffusion with the job_id. describe(image_url) suggests prompts. Paid tools say their price in points \
+(1000 points = $1). A tool that waits hands a still-running job back before the host's time limit: then call \
+wait_for_job with its id. Read legnext://guide/parameters before writing --flags. Use save_images to keep \
+files (links expire after 30 days)."""
+
+_PAID = {"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False, "open_world_hint": True}
+_READ = {"read_only_hint": True, "destructive_hint": False, "idempotent_hint": True, "open_world_hint": True}
+#: (tool, group, title, annotations) of the tools that do not create jobs.
+ADMIN_TOOLS: list[tuple[Any, str, str, dict[str, bool]]] = [
+    (admin.wait_for_job, "core", "Wait for jobs", _READ),
+    (admin.get_job, "core", "Get a job", _READ),
+    (admin.save_images, "core", "Save a job's files",
+     {**_READ, "read_only_hint": False}),
+    (admin.list_jobs, "account", "List recent jobs", {**_READ, "open_world_hint": False}),
+    (admin.get_balance, "account", "Account balance", _READ),
+]
+
+
+def _sandbox_client(settings: Settings, stack: AsyncExitStack) -> LegnextClient:
+    """The simulator on a loopback port (so its image URLs open in a browser) and a client for it."""
+    from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
+    from legnext_mcp.sandbox.serve import LoopbackSandbox
+
+    server = LoopbackSandbox(SandboxApp(Engine(time_scale=settings.time_scale))).start()
+    stack.callback(server.stop)
+    return LegnextClient(DEFAULT_KEY, base_url=server.base_url, time_scale=settings.time_scale)
+
+
+def build_server(settings: Settings, client: LegnextClient | None = None) -> MCPServer[Runtime]:
+    """The MCP server. ``client`` replaces the HTTP client (tests pass one wired to the simulator);
+    otherwise the lifespan creates one for ``settings`` (or a sandbox) and closes it at shutdown."""
+    ref = RuntimeRef()
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Runtime]) -> AsyncIterator[Runtime]:
+        async with AsyncExitStack() as stack:
+            api = client
+            if api is None:
+                if settings.sandbox:
+                    api = _sandbox_client(settings, stack)
+                else:
+                    assert settings.api_key is not None  # Settings.from_env guarantees it
+                    api = LegnextClient(settings.api_key, base_url=settings.base_url)
+                stack.push_async_callback(api.aclose)
+            ledger = Ledger(settings.ledger_path)
+            await ledger.open()
+            stack.push_async_callback(ledger.close)
+            ref.current = Runtime(settings=settings, client=api, ledger=ledger)
+            try:
+                yield ref.current
+            finally:
+                ref.current = None
+
+    server: MCPServer[Runtime] = MCPServer(
+        "legnext", title="Legnext Midjourney", version=__version__, instructions=INSTRUCTIONS,
+        lifespan=lifespan, log_level=settings.log_level,  # type: ignore[arg-type]
+    )
+    for tool, group, title in JOB_TOOLS:
+        if group in settings.toolsets:
+            server.add_tool(tool, title=title, annotations=ToolAnnotations(title=title, **_PAID))
+    for tool, group, title, hints in ADMIN_TOOLS:
+        if group in settings.toolsets:
+            server.add_tool(tool, title=title, annotations=ToolAnnotations(title=title, **hints))
+    register_resources(server, ref)
+    return server
