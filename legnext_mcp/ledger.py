@@ -125,7 +125,7 @@ class Ledger:
             "WHERE job_id = ?", (job_id,)).fetchall())
         return _entry(rows[0]) if rows else None
 
-    async def list(self, *, status: str | None = None, task_type: str | None = None,
+    async def recent(self, *, status: str | None = None, task_type: str | None = None,
                    limit: int = 20) -> list[LedgerEntry]:
         """Newest first, optionally filtered by status and task type (either spelling)."""
         where, args = [], []
@@ -135,7 +135,8 @@ class Ledger:
         if task_type:
             where.append("task_type = ?")
             args.append(task_type.replace("_", "-"))
-        sql = ("SELECT job_json, prompt, parent_job_id, request_json, recorded_at, updated_at FROM jobs"
+        # Only fixed column names are joined in; every value is a bound parameter.
+        sql = ("SELECT job_json, prompt, parent_job_id, request_json, recorded_at, updated_at FROM jobs"  # noqa: S608
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY recorded_at DESC LIMIT ?")
         rows = await self._call(lambda db: db.execute(sql, (*args, limit)).fetchall())
         return [_entry(row) for row in rows]

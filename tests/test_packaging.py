@@ -17,14 +17,15 @@ def test_importing_the_client_pulls_in_neither_mcp_pillow_nor_uvicorn() -> None:
     assert out.stdout.strip() == "[]"
 
 
-def test_the_demo_runs_describe_imagine_upscale_and_saves_files(tmp_path: Path) -> None:
+def test_the_demo_drives_the_server_over_stdio_and_saves_files(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "legnext_mcp.cli", "demo", "--time-scale", "400",
                           "--output-dir", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
-    for step in ("1. describe", "2. imagine", "3. upscale", "4. save"):
+    for step in ("> describe(", "> generate_and_wait(", "> upscale(", "> save_images(", "... "):
         assert step in out.stdout
+    assert "connected to legnext-mcp --sandbox over stdio: 26 tools" in out.stdout
     saved = sorted(tmp_path.glob("*.png"))
-    assert len(saved) == 5 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in saved)
+    assert len(saved) == 5 and len(list(tmp_path.glob("*.json"))) == 2 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in saved)
 
 
 def test_sandbox_command_serves_on_a_port_and_prints_url_and_key() -> None:

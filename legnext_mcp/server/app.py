@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ files (links expire after 30 days)."""
 _PAID = {"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False, "open_world_hint": True}
 _READ = {"read_only_hint": True, "destructive_hint": False, "idempotent_hint": True, "open_world_hint": True}
 #: (tool, group, title, annotations) of the tools that do not create jobs.
-ADMIN_TOOLS: list[tuple[Any, str, str, dict[str, bool]]] = [
+ADMIN_TOOLS: list[tuple[Callable[..., Any], str, str, dict[str, bool]]] = [
     (admin.wait_for_job, "core", "Wait for jobs", _READ),
     (admin.get_job, "core", "Get a job", _READ),
     (admin.save_images, "core", "Save a job's files",

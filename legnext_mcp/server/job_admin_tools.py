@@ -84,7 +84,7 @@ async def list_jobs(
         limit: Annotated[int, Field(ge=1, le=100, description="How many, newest first")] = 20,
 ) -> Annotated[CallToolResult, JobList]:
     """List jobs this server has submitted or seen (local history, newest first). Free."""
-    entries = await runtime(ctx).ledger.list(status=status, task_type=task_type, limit=limit)
+    entries = await runtime(ctx).ledger.recent(status=status, task_type=task_type, limit=limit)
     summary = JobList(count=len(entries), jobs=[
         JobSummary(job_id=e.job.job_id, task_type=e.job.task_type, status=e.job.status.value, prompt=e.prompt,
                    parent_job_id=e.parent_job_id,

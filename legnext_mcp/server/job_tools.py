@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context
@@ -113,7 +114,8 @@ async def shorten(ctx: Ctx, prompt: Prompt, wait: Wait = True, timeout_s: Timeou
 
 async def pan(ctx: Ctx, job_id: JobId, image_no: ImageNo,
               direction: Annotated[Literal["down", "right", "up", "left"], Field(description="Side to extend")],
-              scale: Annotated[float, Field(ge=1.1, le=3.0, description="New size / old size on that side, 1.1-3.0")] = 1.5,
+              scale: Annotated[float, Field(ge=1.1, le=3.0,
+                                            description="New size / old size on that side, 1.1-3.0")] = 1.5,
               remix_prompt: OptionalPrompt = None, wait: Wait = False, timeout_s: Timeout = None,
               include_preview: Preview = False) -> Result:
     """Extend one image in one direction (not on v8/v8.1 images). 80 points."""
@@ -232,7 +234,7 @@ async def enhance_upscale(
 
 
 #: (tool, group, title) for every paid tool, in the order tools/list shows them.
-JOB_TOOLS = [
+JOB_TOOLS: list[tuple[Callable[..., Any], str, str]] = [
     (generate_and_wait, "core", "Generate images and wait"),
     (imagine, "core", "Imagine (text to image)"),
     (upscale, "core", "Upscale an image"),

@@ -17,15 +17,15 @@ from legnext_mcp.server.runtime import RuntimeRef, check_job_id, describe_job, f
 Ctx = Context[Any, Any]
 
 
-def register_resources(server: MCPServer[Any], ref: RuntimeRef) -> None:
+def register_resources(server: MCPServer[Any], live: RuntimeRef) -> None:
     """Attach the legnext:// resources and job-id completion to ``server``."""
 
     @server.resource("legnext://jobs", name="recent-jobs", title="Recent jobs", mime_type="application/json",
                      description="The 50 most recent jobs this server knows (local history)")
     async def recent_jobs() -> str:  # static resources get no context: use the server's runtime
-        if ref.current is None:
+        if live.current is None:
             raise ResourceError("the server is not running")
-        entries = await ref.current.ledger.list(limit=50)
+        entries = await live.current.ledger.recent(limit=50)
         return json.dumps([{"job_id": e.job.job_id, "task_type": e.job.task_type, "status": e.job.status.value,
                             "prompt": e.prompt} for e in entries], indent=1)
 
@@ -67,12 +67,13 @@ def register_resources(server: MCPServer[Any], ref: RuntimeRef) -> None:
     async def guide() -> str:
         return GUIDE
 
-    @server.completion()
     async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
                        context: CompletionContext | None) -> Completion | None:
         if argument.name != "job_id":
             return None
-        if ref.current is None:  # completion asked before the lifespan started: nothing known yet
+        if live.current is None:  # completion asked before the lifespan started: nothing known yet
             return None
-        ids = await ref.current.ledger.ids(argument.value, limit=20)
+        ids = await live.current.ledger.ids(argument.value, limit=20)
         return Completion(values=ids, total=len(ids), has_more=False)
+
+    server.completion()(complete)  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped

@@ -1,0 +1,46 @@
+"""The README's tool table, generated from the server itself (a test fails when the README drifts).
+
+``python -m legnext_mcp.server.tool_table`` prints it; ``--write README.md`` replaces it in place.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import anyio
+
+START, END = "<!-- tools:start -->", "<!-- tools:end -->"
+
+
+async def tool_table() -> str:
+    from legnext_mcp.server import build_server
+    from legnext_mcp.settings import Settings
+
+    server = build_server(Settings(api_key="unused", sandbox=True))
+    rows = ["| tool | what it does | kind |", "|---|---|---|"]
+    for tool in await server.list_tools():
+        hints = tool.annotations
+        kind = "paid" if hints and hints.read_only_hint is False and hints.idempotent_hint is False else "free"
+        args = ", ".join(tool.input_schema.get("properties", {}))
+        rows.append(f"| `{tool.name}({args})` | {(tool.description or '').splitlines()[0]} | {kind} |")
+    return "\n".join(rows)
+
+
+def replace_table(readme: str, table: str) -> str:
+    head, _, rest = readme.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n{table}\n{END}{tail}"
+
+
+def main() -> None:
+    table = anyio.run(tool_table)
+    if len(sys.argv) == 3 and sys.argv[1] == "--write":
+        path = Path(sys.argv[2])
+        path.write_text(replace_table(path.read_text(), table))
+    else:
+        print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,49 @@
+"""An MCP server wired to the in-process simulator, connected with mcp.Client in both protocol modes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp.server import MCPServer
+
+from legnext_mcp.sandbox import Engine, SandboxApp
+from legnext_mcp.server import build_server
+from legnext_mcp.settings import Settings
+from tests.conftest import FAST, make_client
+
+
+@dataclass
+class Harness:
+    sandbox: SandboxApp
+    settings: Settings
+    server: MCPServer[Any]
+    client: Client
+
+    async def call(self, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> Any:
+        return await self.client.call_tool(tool, arguments or {}, **kwargs)
+
+
+def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    base = Settings(api_key=None, data_dir=tmp_path / "data", output_dir=tmp_path / "out", sandbox=True,
+                    soft_deadline_s=10)
+    return replace(base, **overrides)
+
+
+@pytest.fixture(params=["auto", "legacy"])
+def mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, mode: str) -> AsyncIterator[Harness]:
+    sandbox = SandboxApp(Engine(time_scale=FAST, seed=3))
+    settings = harness_settings(tmp_path)
+    async with make_client(sandbox) as api:
+        server = build_server(settings, client=api)
+        async with Client(server, mode=mode) as client:
+            yield Harness(sandbox, settings, server, client)

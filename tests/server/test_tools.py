@@ -1,0 +1,296 @@
+"""Every tool through mcp.Client (both protocol modes) against the simulator."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client
+from mcp_types import BlobResourceContents, ReadResourceResult, ResourceTemplateReference, TextResourceContents
+
+from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, SandboxApp
+from legnext_mcp.server import build_server
+from tests.conftest import FAST, make_client
+from tests.server.conftest import Harness, harness_settings
+
+pytestmark = pytest.mark.anyio
+IMG = "https://example.com/cat.png"
+PAID = {"generate_and_wait", "imagine", "upscale", "variation", "reroll", "describe", "shorten", "blend", "pan",
+        "outpaint", "inpaint", "remix", "edit", "upload_paint", "retexture", "remove_background", "enhance",
+        "enhance_upscale", "video_diffusion", "extend_video", "video_upscale"}
+FREE = {"wait_for_job", "get_job", "save_images", "list_jobs", "get_balance"}
+
+
+async def test_tools_list_declares_schemas_descriptions_and_honest_annotations(harness: Harness) -> None:
+    tools = {t.name: t for t in (await harness.client.list_tools()).tools}
+    assert set(tools) == PAID | FREE
+    for name, tool in tools.items():
+        assert tool.description and len(tool.description.splitlines()[0]) < 200
+        assert tool.input_schema["type"] == "object"
+        assert tool.output_schema is not None and tool.output_schema.get("properties")
+        for param, schema in tool.input_schema.get("properties", {}).items():
+            assert schema.get("description"), f"{name}.{param} has no description"
+        hints = tool.annotations
+        assert hints is not None and hints.title
+        if name in PAID:
+            assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint) == \
+                (False, False, False, True)
+            assert "points" in tool.description
+        else:
+            assert hints.destructive_hint is False and hints.idempotent_hint is True
+    assert tools["get_job"].annotations.read_only_hint is True  # type: ignore[union-attr]
+    assert tools["pan"].input_schema["properties"]["direction"]["enum"] == ["down", "right", "up", "left"]
+
+
+async def test_generate_and_wait_returns_urls_seed_links_and_records_the_job(harness: Harness) -> None:
+    result = await harness.call("generate_and_wait", {"prompt": "a red fox --ar 3:2"})
+    assert not result.is_error
+    data = result.structured_content
+    assert data["status"] == "completed" and data["done"] and data["seed"]
+    assert len(data["image_urls"]) == 4 and data["grid_url"]
+    assert data["points_consumed"] == 80 and data["prompt"] == "a red fox --ar 3:2"
+    text = result.content[0].text
+    for url in [data["grid_url"], *data["image_urls"]]:
+        assert url in text
+    assert data["job_id"] in text and data["seed"] in text
+    links = [b.uri for b in result.content if b.type == "resource_link"]
+    assert f"legnext://jobs/{data['job_id']}" in links and f"legnext://jobs/{data['job_id']}/images/3" in links
+    assert any("upscale(job_id" in step for step in data["next_steps"])
+    listed = await harness.call("list_jobs", {})
+    assert listed.structured_content["jobs"][0]["job_id"] == data["job_id"]
+
+
+async def _grid(harness: Harness, prompt: str = "a fox --v 7 --draft") -> str:
+    result = await harness.call("generate_and_wait", {"prompt": prompt})
+    job_id: str = result.structured_content["job_id"]
+    return job_id
+
+
+async def _video(harness: Harness) -> str:
+    result = await harness.call("video_diffusion", {"image_url": IMG, "prompt": "waves --bs 2", "wait": True})
+    job_id: str = result.structured_content["job_id"]
+    return job_id
+
+
+SQUARE = {"width": 1024, "height": 1024, "points": [10, 10, 10, 500, 500, 500, 500, 10]}
+CANVAS = {"width": 1024, "height": 1024}
+POSITION = {"width": 512, "height": 512, "x": 256, "y": 256}
+CALLS: dict[str, Any] = {
+    "imagine": lambda p, v: {"prompt": "a fox"},
+    "variation": lambda p, v: {"job_id": p, "image_no": 1, "type": "strong"},
+    "upscale": lambda p, v: {"job_id": p, "image_no": 2, "type": "creative"},
+    "reroll": lambda p, v: {"job_id": p},
+    "blend": lambda p, v: {"image_urls": [IMG, "https://example.com/dog.png"], "aspect_ratio": "3:2"},
+    "describe": lambda p, v: {"image_url": IMG},
+    "shorten": lambda p, v: {"prompt": "a long and wordy prompt about a majestic fox in snow"},
+    "pan": lambda p, v: {"job_id": p, "image_no": 0, "direction": "left", "scale": 1.2},
+    "outpaint": lambda p, v: {"job_id": p, "image_no": 0, "scale": 1.4},
+    "inpaint": lambda p, v: {"job_id": p, "image_no": 0, "areas": [SQUARE], "remix_prompt": "a hat"},
+    "remix": lambda p, v: {"job_id": p, "image_no": 0, "remix_prompt": "as a statue", "mode": "subtle"},
+    "edit": lambda p, v: {"job_id": p, "image_no": 0, "canvas": CANVAS, "image_position": POSITION,
+                          "remix_prompt": "on a beach"},
+    "upload_paint": lambda p, v: {"image_url": IMG, "canvas": CANVAS, "image_position": POSITION,
+                                  "remix_prompt": "garden", "mask_url": IMG},
+    "retexture": lambda p, v: {"image_url": IMG, "remix_prompt": "glass"},
+    "remove_background": lambda p, v: {"image_url": IMG},
+    "enhance": lambda p, v: {"job_id": p, "image_no": 1},
+    "enhance_upscale": lambda p, v: {"job_id": p, "image_no": 0, "target_resolution": "4K"},
+    "video_diffusion": lambda p, v: {"job_id": p, "image_no": 0, "video_type": "720p"},
+    "extend_video": lambda p, v: {"job_id": v, "video_no": 1},
+    "video_upscale": lambda p, v: {"job_id": v, "video_no": 0},
+}
+
+
+def test_every_job_endpoint_tool_is_exercised() -> None:
+    assert set(CALLS) | {"generate_and_wait"} == PAID
+
+
+@pytest.mark.parametrize("tool", sorted(CALLS))
+async def test_each_job_tool_submits_records_and_waits(harness: Harness, tool: str) -> None:
+    parent, video = await _grid(harness), await _video(harness)
+    submitted = await harness.call(tool, CALLS[tool](parent, video))
+    assert not submitted.is_error, submitted.content[0].text
+    job_id = submitted.structured_content["job_id"]
+    assert job_id in {j.job_id for j in harness.sandbox.engine.jobs.values()}
+    recorded = await harness.call("list_jobs", {"limit": 100})
+    assert job_id in {j["job_id"] for j in recorded.structured_content["jobs"]}
+    waited = await harness.call("wait_for_job", {"job_ids": [job_id]})
+    job = waited.structured_content["jobs"][0]
+    assert job["status"] == "completed" and waited.structured_content["all_done"]
+    assert job["image_urls"] or job["video_urls"] or job["prompts"]
+
+
+async def test_progress_notifications_arrive_while_waiting(harness: Harness) -> None:
+    seen: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        seen.append((progress, total, message))
+
+    result = await harness.call("generate_and_wait", {"prompt": "a fox"}, progress_callback=on_progress)
+    job_id = result.structured_content["job_id"]
+    assert len(seen) >= 2
+    assert all(job_id in (m or "") and "elapsed" in (m or "") for _, _, m in seen)
+    assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)
+    assert "completed" in (seen[-1][2] or "")
+
+
+async def test_soft_deadline_hands_back_a_running_job_as_success(tmp_path: Path, mode: str) -> None:
+    sandbox = SandboxApp(Engine(time_scale=FAST))
+    async with make_client(sandbox) as api:
+        server = build_server(harness_settings(tmp_path, soft_deadline_s=0.3), client=api)
+        async with Client(server, mode=mode) as client:
+            with anyio.fail_after(10):
+                result = await client.call_tool("generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
+    data = result.structured_content
+    assert not result.is_error
+    assert data["status"] == "processing" and not data["done"]
+    assert data["next_steps"] == [f"wait_for_job(job_ids=['{data['job_id']}']) to wait for the result "
+                                  "(it keeps running meanwhile)"]
+
+
+@pytest.mark.parametrize(("word", "reason"), [(MODERATION_WORD, "moderation"), (FAIL_WORD, "failed to process")])
+async def test_a_failed_job_is_an_error_result_naming_reason_and_refund(harness: Harness, word: str,
+                                                                        reason: str) -> None:
+    result = await harness.call("generate_and_wait", {"prompt": f"a {word} fox"})
+    assert result.is_error
+    text = result.content[0].text
+    assert reason in text.lower() and "nothing was charged" in text
+    assert result.structured_content["points_consumed"] == 0
+
+
+async def test_model_fixable_errors_say_what_to_change_and_send_nothing(harness: Harness) -> None:
+    before = harness.sandbox.stats.count()
+    out_of_range = await harness.call("pan", {"job_id": "abc", "image_no": 0, "direction": "up", "scale": 5})
+    bad_id = await harness.call("get_job", {"job_id": "../../etc/passwd"})
+    bad_url = await harness.call("describe", {"image_url": "javascript:alert(1)"})
+    assert out_of_range.is_error and "less than or equal to 3" in out_of_range.content[0].text
+    assert bad_id.is_error and bad_url.is_error and "http(s) URL" in bad_url.content[0].text
+    assert harness.sandbox.stats.count() == before
+    rejected = await harness.call("imagine", {"prompt": "a fox --v 8.1 --no dogs"})
+    assert rejected.is_error and "--no" in rejected.content[0].text
+    unknown = await harness.call("get_job", {"job_id": "no-such-job"})
+    assert unknown.is_error and "Not found" in unknown.content[0].text
+
+
+async def test_wait_for_job_waits_for_several_jobs_at_once(harness: Harness) -> None:
+    ids = [(await harness.call("imagine", {"prompt": f"fox {n}"})).structured_content["job_id"] for n in range(3)]
+    result = await harness.call("wait_for_job", {"job_ids": ids})
+    batch = result.structured_content
+    assert [j["job_id"] for j in batch["jobs"]] == ids
+    assert batch["all_done"] and all(j["status"] == "completed" for j in batch["jobs"])
+
+
+async def test_get_job_is_a_snapshot_without_waiting(harness: Harness) -> None:
+    job_id = (await harness.call("imagine", {"prompt": f"a fox {HANG_WORD}"})).structured_content["job_id"]
+    gets = harness.sandbox.stats.count("GET")
+    result = await harness.call("get_job", {"job_id": job_id})
+    assert result.structured_content["status"] in ("pending", "staged", "processing")
+    assert harness.sandbox.stats.count("GET") == gets + 1
+
+
+async def test_include_preview_attaches_a_small_jpeg(harness: Harness) -> None:
+    result = await harness.call("generate_and_wait", {"prompt": "a fox", "include_preview": True})
+    images = [b for b in result.content if b.type == "image"]
+    assert len(images) == 1 and images[0].mime_type == "image/jpeg"
+    assert len(images[0].data) * 3 / 4 <= harness.settings.preview_max_bytes
+
+
+async def test_save_images_writes_files_and_a_sidecar_in_the_output_dir(harness: Harness) -> None:
+    job_id = await _grid(harness)
+    result = await harness.call("save_images", {"job_id": job_id, "folder": "foxes"})
+    saved = result.structured_content["saved_files"]
+    out = harness.settings.output_dir / "foxes"
+    assert sorted(saved) == sorted([str(out / f"{job_id}_{n}.png") for n in range(4)] + [str(out / f"{job_id}.json")])
+    sidecar = json.loads((out / f"{job_id}.json").read_text())
+    assert sidecar["prompt"] == "a fox --v 7 --draft" and sidecar["seed"] and len(sidecar["urls"]) == 4
+    assert all(Path(p).read_bytes()[:4] == b"\x89PNG" for p in saved if p.endswith(".png"))
+    assert not list(out.glob("*.part"))
+    for folder in ("../escape", "/etc", "a/b", ".."):
+        bad = await harness.call("save_images", {"job_id": job_id, "folder": folder})
+        assert bad.is_error and "folder" in bad.content[0].text
+    assert not (harness.settings.output_dir.parent / "escape").exists()
+
+
+async def test_get_balance_reports_points_and_dollars(harness: Harness) -> None:
+    result = await harness.call("get_balance")
+    assert result.structured_content["total_points"] == 100_000
+    assert "$100.00" in result.content[0].text
+
+
+async def test_list_jobs_filters_by_status_and_type(harness: Harness) -> None:
+    done = await _grid(harness)
+    hung = (await harness.call("imagine", {"prompt": f"x {HANG_WORD}"})).structured_content["job_id"]
+    described = (await harness.call("describe", {"image_url": IMG})).structured_content["job_id"]
+    completed = (await harness.call("list_jobs", {"status": "completed"})).structured_content["jobs"]
+    describes = (await harness.call("list_jobs", {"task_type": "describe"})).structured_content["jobs"]
+    assert {j["job_id"] for j in completed} == {done, described}
+    assert [j["job_id"] for j in describes] == [described]
+    assert hung not in {j["job_id"] for j in completed}
+
+
+def _text(result: ReadResourceResult) -> str:
+    content = result.contents[0]
+    assert isinstance(content, TextResourceContents)
+    return content.text
+
+
+async def test_resources_serve_jobs_images_and_the_guide(harness: Harness) -> None:
+    job_id = await _grid(harness)
+    templates = {t.uri_template for t in (await harness.client.list_resource_templates()).resource_templates}
+    assert {"legnext://jobs/{job_id}", "legnext://jobs/{job_id}/images/{index}"} <= templates
+    job = json.loads(_text(await harness.client.read_resource(f"legnext://jobs/{job_id}")))
+    assert job["job_id"] == job_id and job["status"] == "completed"
+    image = (await harness.client.read_resource(f"legnext://jobs/{job_id}/images/2")).contents[0]
+    assert isinstance(image, BlobResourceContents)
+    assert image.mime_type == "image/png" and base64.b64decode(image.blob)[:4] == b"\x89PNG"
+    downloads = harness.sandbox.stats.count("GET", "/cdn/")
+    await harness.client.read_resource(f"legnext://jobs/{job_id}/images/2")
+    assert harness.sandbox.stats.count("GET", "/cdn/") == downloads  # served from the disk cache
+    recent = json.loads(_text(await harness.client.read_resource("legnext://jobs")))
+    assert recent[0]["job_id"] == job_id
+    guide = _text(await harness.client.read_resource("legnext://guide/parameters"))
+    assert "--draft" in guide and "v8.1" in guide
+
+
+async def test_job_ids_complete_from_the_ledger(harness: Harness) -> None:
+    job_id = await _grid(harness)
+    ref = ResourceTemplateReference(type="ref/resource", uri="legnext://jobs/{job_id}")
+    completion = await harness.client.complete(ref, {"name": "job_id", "value": job_id[:4]})
+    assert job_id in completion.completion.values
+    none = await harness.client.complete(ref, {"name": "job_id", "value": "zzzz"})
+    assert none.completion.values == []
+
+
+async def test_cancelling_a_waiting_call_stops_polling(tmp_path: Path) -> None:
+    sandbox = SandboxApp(Engine(time_scale=FAST))
+    async with make_client(sandbox) as api:
+        server = build_server(harness_settings(tmp_path, soft_deadline_s=60), client=api)
+        async with Client(server, mode="legacy") as client:
+            with anyio.move_on_after(0.5):
+                await client.call_tool("generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
+            with anyio.fail_after(5):
+                while True:  # the server-side wait winds down at once; then the count stays put
+                    before = sandbox.stats.count("GET", "/api/v1/job/")
+                    await anyio.sleep(0.3)
+                    if sandbox.stats.count("GET", "/api/v1/job/") == before:
+                        break
+    assert before > 0
+
+
+async def test_jobs_survive_a_restart_of_the_server(tmp_path: Path) -> None:
+    sandbox = SandboxApp(Engine(time_scale=FAST))
+    settings = harness_settings(tmp_path)
+    async with make_client(sandbox) as api:
+        async with Client(build_server(settings, client=api)) as first:
+            job_id = (await first.call_tool("imagine", {"prompt": "a fox"})).structured_content["job_id"]
+        async with Client(build_server(settings, client=api)) as second:
+            listed = (await second.call_tool("list_jobs", {})).structured_content["jobs"]
+            waited = await second.call_tool("wait_for_job", {"job_ids": [job_id]})
+    assert [j["job_id"] for j in listed] == [job_id] and listed[0]["prompt"] == "a fox"
+    assert waited.structured_content["jobs"][0]["status"] == "completed"
+    ledger_bytes = (settings.ledger_path).read_bytes()
+    assert b"sandbox-key" not in ledger_bytes

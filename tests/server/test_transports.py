@@ -1,0 +1,80 @@
+"""The server as hosts run it: a real stdio subprocess and Streamable HTTP on loopback, on the sandbox."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from legnext_mcp.server.tool_table import END, START, replace_table, tool_table
+
+pytestmark = pytest.mark.anyio
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+    return {**env, "LEGNEXT_DATA_DIR": str(tmp_path / "data"), "LEGNEXT_OUTPUT_DIR": str(tmp_path / "out")}
+
+
+async def test_stdio_subprocess_generates_and_lists(tmp_path: Path) -> None:
+    params = StdioServerParameters(command=sys.executable, env=_env(tmp_path),
+                                   args=["-m", "legnext_mcp.cli", "--sandbox", "--time-scale", "400"])
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            assert len((await client.list_tools()).tools) == 26
+            result = await client.call_tool("generate_and_wait", {"prompt": "a fox"})
+            listed = await client.call_tool("list_jobs", {})
+    assert result.structured_content["status"] == "completed"
+    assert listed.structured_content["jobs"][0]["job_id"] == result.structured_content["job_id"]
+    assert (tmp_path / "data" / "sandbox-ledger.sqlite3").exists()
+
+
+async def test_streamable_http_on_loopback(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "legnext_mcp.cli", "--sandbox", "--time-scale", "400", "--transport", "http",
+         "--port", str(port)], env=_env(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        with anyio.fail_after(30):
+            while True:
+                try:
+                    async with httpx2.AsyncClient() as http:
+                        await http.get(f"http://127.0.0.1:{port}/mcp")
+                    break
+                except httpx2.TransportError:
+                    await anyio.sleep(0.05)
+        with anyio.fail_after(60):
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                names = {t.name for t in (await client.list_tools()).tools}
+                result = await client.call_tool("generate_and_wait", {"prompt": "a fox"})
+        assert "generate_and_wait" in names
+        assert result.structured_content["status"] == "completed"
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+def test_without_a_key_the_server_refuses_to_start_and_says_why(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "legnext_mcp.cli"], env=_env(tmp_path), capture_output=True,
+                         text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2
+    assert "LEGNEXT_API_KEY is not set" in out.stderr and "--sandbox" in out.stderr
+    assert out.stdout == ""
+
+
+async def test_readme_tool_table_matches_the_server() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert START in readme and END in readme
+    assert replace_table(readme, await tool_table()) == readme, \
+        "README tool table is stale: run python -m legnext_mcp.server.tool_table --write README.md"

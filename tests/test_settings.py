@@ -1,0 +1,52 @@
+"""Settings come from the environment with absolute defaults and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from legnext_mcp.settings import DEFAULT_SOFT_DEADLINE_S, Settings, SettingsError
+
+
+def test_a_missing_key_is_a_clear_error_unless_sandboxed() -> None:
+    with pytest.raises(SettingsError, match="LEGNEXT_API_KEY is not set"):
+        Settings.from_env({"HOME": "/home/u"})
+    assert Settings.from_env({"HOME": "/home/u"}, sandbox=True).api_key is None
+
+
+def test_defaults_are_absolute_platform_dirs_never_the_working_directory() -> None:
+    settings = Settings.from_env({"LEGNEXT_API_KEY": "k", "HOME": "/home/u"})
+    assert settings.data_dir.is_absolute() and settings.output_dir.is_absolute()
+    assert settings.data_dir != Path.cwd() and settings.output_dir != Path.cwd()
+    assert settings.soft_deadline_s == DEFAULT_SOFT_DEADLINE_S < 60
+    assert settings.toolsets == {"core", "edit", "video", "account"}
+
+
+def test_the_key_is_not_in_the_repr() -> None:
+    settings = Settings.from_env({"LEGNEXT_API_KEY": "CANARY-123", "HOME": "/home/u"})
+    assert "CANARY-123" not in repr(settings) and settings.api_key == "CANARY-123"
+
+
+def test_values_are_read_and_checked() -> None:
+    env = {"LEGNEXT_API_KEY": "k", "HOME": "/h", "LEGNEXT_DATA_DIR": "/tmp/d", "LEGNEXT_OUTPUT_DIR": "/tmp/o",
+           "LEGNEXT_WAIT_SOFT_DEADLINE_S": "30", "LEGNEXT_TOOLSETS": "core, video", "LEGNEXT_BASE_URL": "http://x/api/"}
+    settings = Settings.from_env(env)
+    assert settings.soft_deadline_s == 30 and settings.toolsets == {"core", "video"}
+    assert settings.data_dir == Path("/tmp/d") and settings.base_url == "http://x/api"
+    for name, value in (("LEGNEXT_WAIT_SOFT_DEADLINE_S", "soon"), ("LEGNEXT_WAIT_SOFT_DEADLINE_S", "0"),
+                        ("LEGNEXT_TOOLSETS", "core,paint"), ("LEGNEXT_LOG_LEVEL", "LOUD")):
+        with pytest.raises(SettingsError, match=name):
+            Settings.from_env({**env, name: value})
+
+
+async def test_toolsets_limit_the_tools_exposed() -> None:
+    from legnext_mcp.server import build_server
+
+    server = build_server(Settings(api_key="k", toolsets=frozenset({"core"})))
+    names = {t.name for t in await server.list_tools()}
+    assert names == {"generate_and_wait", "imagine", "upscale", "variation", "reroll", "describe", "wait_for_job",
+                     "get_job", "save_images"}
+
+
+pytestmark = pytest.mark.anyio
