@@ -25,7 +25,8 @@ def test_the_demo_drives_the_server_over_stdio_and_saves_files(tmp_path: Path) -
         assert step in out.stdout
     assert "connected to legnext-mcp --sandbox over stdio: 26 tools" in out.stdout
     saved = sorted(tmp_path.glob("*.png"))
-    assert len(saved) == 5 and len(list(tmp_path.glob("*.json"))) == 2 and all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in saved)
+    assert len(saved) == 5 and len(list(tmp_path.glob("*.json"))) == 2
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in saved)
 
 
 def test_sandbox_command_serves_on_a_port_and_prints_url_and_key() -> None:
