@@ -12,7 +12,7 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, TextContent
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from legnext_mcp.api import Job, LegnextError
 from legnext_mcp.server.job_tools import JobId, Timeout
@@ -21,6 +21,7 @@ from legnext_mcp.server.results import (
     JobList,
     JobResult,
     JobSummary,
+    OutputModel,
     result_text,
     structured,
 )
@@ -95,7 +96,7 @@ async def list_jobs(
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured(summary))
 
 
-class BalanceResult(BaseModel):
+class BalanceResult(OutputModel):
     """Account balance. 1000 points = 1 USD; jobs cost 20-540 points."""
 
     total_points: int = Field(description="Points available for jobs (credits + points)")

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from legnext_mcp.api import Job, JobStatus
 from legnext_mcp.api.policy import OPERATION_WINDOW_S, STORAGE_WINDOW_S
@@ -18,8 +18,25 @@ VIDEO_TASKS = {"video-diffusion", "extend-video", "video-upscale"}
 TEXT_TASKS = {"describe", "shorten"}
 
 
-class JobResult(BaseModel):
-    """A Legnext job as seen by the assistant. URLs expire after 30 days; follow-ups after 3."""
+def _compact_schema(schema: dict[str, Any]) -> None:
+    """Output schemas repeat on every tool in tools/list: keep types, drop titles and per-field prose
+    (the field names and the model description carry the meaning; the Python fields keep their docs)."""
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+        prop.pop("description", None)
+        prop.pop("default", None)
+    for sub in schema.get("$defs", {}).values():
+        _compact_schema(sub)
+
+
+class OutputModel(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_compact_schema)
+
+
+class JobResult(OutputModel):
+    """A Legnext job. done=false: call wait_for_job. image_urls[n] is image_no n. next_steps: useful calls.
+    URLs expire after 30 days (expires_at); follow-ups are accepted until follow_ups_until (3 days)."""
 
     job_id: str = Field(description="Id to pass to follow-up tools, wait_for_job and save_images")
     task_type: str = Field(description="Endpoint that made the job, e.g. diffusion, upscale, video-diffusion")
@@ -48,14 +65,14 @@ class JobResult(BaseModel):
     next_steps: list[str] = Field(default_factory=list, description="Tool calls that make sense next")
 
 
-class JobBatch(BaseModel):
+class JobBatch(OutputModel):
     """Several jobs, e.g. from wait_for_job with more than one id."""
 
     jobs: list[JobResult]
     all_done: bool = Field(description="True when every job is completed or failed")
 
 
-class JobSummary(BaseModel):
+class JobSummary(OutputModel):
     job_id: str
     task_type: str
     status: str
@@ -64,7 +81,7 @@ class JobSummary(BaseModel):
     recorded_at: str = Field(description="When this server first saw the job (UTC)")
 
 
-class JobList(BaseModel):
+class JobList(OutputModel):
     """Jobs from the local ledger, newest first."""
 
     jobs: list[JobSummary]
