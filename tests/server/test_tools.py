@@ -265,11 +265,11 @@ async def test_job_ids_complete_from_the_ledger(harness: Harness) -> None:
     assert none.completion.values == []
 
 
-async def test_cancelling_a_waiting_call_stops_polling(tmp_path: Path) -> None:
+async def test_cancelling_a_waiting_call_stops_polling(tmp_path: Path, mode: str) -> None:
     sandbox = SandboxApp(Engine(time_scale=FAST))
     async with make_client(sandbox) as api:
         server = build_server(harness_settings(tmp_path, soft_deadline_s=60), client=api)
-        async with Client(server, mode="legacy") as client:
+        async with Client(server, mode=mode) as client:
             with anyio.move_on_after(0.5):
                 await client.call_tool("generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
             with anyio.fail_after(5):
