@@ -48,6 +48,8 @@ def _sandbox(args: argparse.Namespace) -> int:
     print(f"  API key  : {key}")
     print(f"  time     : x{args.time_scale:g} (a 40 s image job takes {40 / args.time_scale:.1f} s)")
     print(f"  try      : curl -H 'x-api-key: {key}' http://127.0.0.1:{args.port}/api/account/balance")
+    print(f"  scripts  : export LEGNEXT_BASE_URL=http://127.0.0.1:{args.port}/api LEGNEXT_API_KEY={key} "
+          f"LEGNEXT_TIME_SCALE={args.time_scale:g}")
     sys.stdout.flush()
     serve_forever(SandboxApp(engine), port=args.port)
     return 0

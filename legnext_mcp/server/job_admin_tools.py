@@ -15,6 +15,7 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import Field
 
 from legnext_mcp.api import Job, LegnextError
+from legnext_mcp.files import atomic_write
 from legnext_mcp.server.job_tools import JobId, Timeout
 from legnext_mcp.server.results import (
     JobBatch,
@@ -26,7 +27,6 @@ from legnext_mcp.server.results import (
     structured,
 )
 from legnext_mcp.server.runtime import (
-    atomic_write,
     check_job_id,
     describe_job,
     fetch_output,

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import base64
 import logging
-import os
 import re
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -27,6 +24,7 @@ from legnext_mcp.api import (
     WaitTimeoutError,
     build_request,
 )
+from legnext_mcp.files import atomic_write
 from legnext_mcp.ledger import Ledger
 from legnext_mcp.server.results import JobResult, job_result, result_text, structured
 from legnext_mcp.settings import Settings
@@ -191,19 +189,6 @@ def output_urls(job: Job) -> list[str]:
     if out.image_urls:
         return list(out.image_urls)
     return [out.image_url] if out.image_url else []
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename, so a partial file is never left."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 async def fetch_output(rt: Runtime, job: Job, index: int | str) -> tuple[bytes, str]:

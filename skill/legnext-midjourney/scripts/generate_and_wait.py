@@ -1,0 +1,62 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = ["legnext-mcp"]
+# ///
+"""Generate 4 images from a prompt, wait, and print the image URLs, grid, seed and job id.
+
+Usage: python generate_and_wait.py "a lighthouse at dusk --ar 3:2" [--timeout 180] [--save DIR] [--json]
+Exit: 0 done, 1 job failed, 2 bad prompt, 3 timed out (the job keeps running), 4 API error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+try:
+    import legnext_mcp  # noqa: F401
+except ImportError:  # run from a checkout without installing: use the repository copy
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from legnext_mcp.api import DiffusionRequest, Job, LegnextClient, build_request
+from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, print_job, run, save_outputs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prompt", help="prompt text with optional --flags (1-8192 characters)")
+    parser.add_argument("--timeout", type=float, default=180.0, help="longest wait in seconds (default 180)")
+    parser.add_argument("--save", metavar="DIR", help="download the four images into DIR")
+    parser.add_argument("--json", action="store_true", help="print JSON on stdout (progress goes to stderr)")
+    args = parser.parse_args()
+    progress_stream = sys.stderr if args.json else sys.stdout
+    save_dir = Path(args.save).expanduser().resolve() if args.save else None
+
+    async def generate(client: LegnextClient) -> int:
+        start = time.monotonic()
+        job = await client.submit(build_request(DiffusionRequest, text=args.prompt))
+        print(f"submitted job {job.job_id} ({job.meta.usage.frozen} points reserved)", file=progress_stream, flush=True)
+
+        async def progress(snapshot: Job) -> None:
+            print(f"  {time.monotonic() - start:5.1f}s  {snapshot.status.value}", file=progress_stream, flush=True)
+
+        job = await client.wait(job.job_id, timeout=args.timeout, on_poll=progress, known=job)
+        result = job_dict(job)
+        if save_dir is not None:
+            result["saved_files"] = [str(p) for p in await save_outputs(client, job, save_dir)]
+
+        def human() -> None:
+            print_job(job)
+            for path in result.get("saved_files", []):
+                print(f"saved:  {path}")
+
+        emit(result, args.json, human)
+        return EXIT_OK
+
+    return run(generate, as_json=args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

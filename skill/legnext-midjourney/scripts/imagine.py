@@ -1,0 +1,42 @@
+# /// script
+# requires-python = ">=3.11"
+# dependencies = ["legnext-mcp"]
+# ///
+"""Submit a text-to-image job and print its job id (does not wait; see generate_and_wait.py).
+
+Usage: python imagine.py "a lighthouse at dusk --ar 3:2" [--json]    Exit: 0 submitted, 2 bad prompt, 4 API error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+try:
+    import legnext_mcp  # noqa: F401
+except ImportError:  # run from a checkout without installing: use the repository copy
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from legnext_mcp.api import DiffusionRequest, LegnextClient, build_request
+from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, run
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prompt", help="prompt text with optional --flags (1-8192 characters)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    args = parser.parse_args()
+
+    async def submit(client: LegnextClient) -> int:
+        job = await client.submit(build_request(DiffusionRequest, text=args.prompt))
+        emit(job_dict(job), args.json, lambda: print(
+            f"job_id: {job.job_id}\nstatus: {job.status.value} ({job.meta.usage.frozen} points reserved)\n"
+            f"next:   python get_task.py {job.job_id} --wait"))
+        return EXIT_OK
+
+    return run(submit, as_json=args.json)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
