@@ -117,7 +117,12 @@ async def submit(ctx: Context[Any, Any], model: type[_R], *, wait: bool, timeout
         job = await rt.client.submit(request)
     except LegnextError as exc:
         raise tool_error(exc) from None
-    await rt.ledger.record(job, request)  # before anything else can fail: nothing is lost
+    try:
+        await rt.ledger.record(job, request)  # before anything else can fail: nothing is lost
+    except Exception:  # the job exists and is paid for: never answer without its id
+        log.exception("could not record job %s in the ledger", job.job_id)
+        raise ToolError(f"Job {job.job_id} was submitted ({job.task_type}) but could not be written to the local "
+                        f"history; keep this id and use get_job/wait_for_job with it.") from None
     log.info("recorded %s job %s", request.task_type, job.job_id)
     if wait:
         job = (await wait_jobs(ctx, [job], timeout_s))[0]

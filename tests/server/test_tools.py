@@ -294,3 +294,18 @@ async def test_jobs_survive_a_restart_of_the_server(tmp_path: Path) -> None:
     assert waited.structured_content["jobs"][0]["status"] == "completed"
     ledger_bytes = (settings.ledger_path).read_bytes()
     assert b"sandbox-key" not in ledger_bytes
+
+
+async def test_a_job_whose_recording_fails_still_reports_its_id(harness: Harness) -> None:
+    # Break the ledger behind the running server's back: the jobs table disappears.
+    import sqlite3
+
+    ledger = harness.settings.ledger_path
+    db = sqlite3.connect(ledger)
+    db.execute("DROP TABLE jobs")
+    db.commit()
+    db.close()
+    result = await harness.call("imagine", {"prompt": "a fox"})
+    assert result.is_error
+    job_ids = [j.job_id for j in harness.sandbox.engine.jobs.values()]
+    assert len(job_ids) == 1 and job_ids[0] in result.content[0].text
