@@ -47,8 +47,8 @@ def setting(name: str, default: str | None = None) -> str | None:
     """An environment variable, else from ./.env, else from the skill folder's .env."""
     if os.environ.get(name):
         return os.environ[name]
-    skill_dir = Path(__file__).resolve().parent
-    for candidate in (Path.cwd() / ".env", Path(sys.argv[0]).resolve().parent.parent / ".env", skill_dir / ".env"):
+    skill_dir = Path(sys.argv[0]).resolve().parent.parent  # scripts/NAME.py -> the skill folder
+    for candidate in (Path.cwd() / ".env", skill_dir / ".env"):
         value = _dotenv(candidate).get(name)
         if value:
             return value
