@@ -141,6 +141,20 @@ class Ledger:
         rows = await self._call(lambda db: db.execute(sql, (*args, limit)).fetchall())
         return [_entry(row) for row in rows]
 
+    async def points_since(self, since: float) -> int:
+        """Points of the jobs recorded since ``since`` (epoch seconds): consumed when finished, reserved
+        while running, nothing for failed jobs. What the daily budget counts."""
+        rows = await self._call(lambda db: db.execute(
+            "SELECT job_json FROM jobs WHERE recorded_at >= ?", (since,)).fetchall())
+        total = 0
+        for (job_json,) in rows:
+            job = Job.model_validate_json(job_json)
+            usage = job.meta.usage
+            if job.status.value == "failed":
+                continue
+            total += usage.consume if job.status.value == "completed" else max(usage.frozen, usage.consume)
+        return total
+
     async def ids(self, prefix: str = "", limit: int = 20) -> list[str]:
         """Job ids starting with ``prefix``, newest first (for argument completion)."""
         escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -47,6 +47,15 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     return value
 
 
+def _points(env: Mapping[str, str], name: str) -> int | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise SettingsError(f"{name} must be a whole number of points (1000 points = $1), got {raw!r}")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server needs to know. The key is kept out of ``repr``."""
@@ -61,6 +70,10 @@ class Settings:
     toolsets: frozenset[str] = frozenset(TOOLSETS)
     sandbox: bool = False
     time_scale: float = 1.0
+    #: Refuse a job that would take the last 24 hours' points (from the ledger) above this. None: no cap.
+    max_points_per_day: int | None = None
+    #: Ask the user (MCP elicitation) before a job estimated above this many points. None: never ask.
+    confirm_above_points: int | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, sandbox: bool = False,
@@ -98,6 +111,8 @@ class Settings:
             toolsets=toolsets,
             sandbox=sandbox,
             time_scale=time_scale,
+            max_points_per_day=_points(env, "LEGNEXT_MAX_POINTS_PER_DAY"),
+            confirm_above_points=_points(env, "LEGNEXT_CONFIRM_ABOVE_POINTS"),
         )
 
     @property

@@ -46,7 +46,7 @@ async def test_toolsets_limit_the_tools_exposed() -> None:
     server = build_server(Settings(api_key="k", toolsets=frozenset({"core"})))
     names = {t.name for t in await server.list_tools()}
     assert names == {"generate_and_wait", "imagine", "upscale", "variation", "reroll", "describe", "wait_for_job",
-                     "get_job", "save_images"}
+                     "get_job", "save_images", "estimate_cost"}
 
 
 pytestmark = pytest.mark.anyio

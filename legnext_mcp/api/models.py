@@ -28,6 +28,7 @@ from pydantic import (
 )
 
 from legnext_mcp.api.errors import InvalidRequestError
+from legnext_mcp.api.prompt import check_prompt, check_video_prompt
 
 # --- shared field types ----------------------------------------------------------------------------
 
@@ -67,6 +68,9 @@ ImageUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS), AfterVa
 """An image the API must download: an http(s) URL of at most 1024 characters."""
 
 Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS)]
+ImagePrompt = Annotated[Prompt, AfterValidator(check_prompt)]
+"""A prompt whose --flags follow the model rules of legnext_mcp.api.prompt."""
+VideoPrompt = Annotated[Prompt, AfterValidator(check_video_prompt)]
 JobId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
 ImageNo = Annotated[int, Field(ge=0, le=3)]
 PixelSize = Annotated[int, Field(ge=1, le=8192)]
@@ -190,14 +194,14 @@ class DiffusionRequest(JobRequest):
 
     endpoint = "/v1/diffusion"
     task_type = "diffusion"
-    text: Prompt
+    text: ImagePrompt
 
 
 class VariationRequest(_OnImage):
     endpoint = "/v1/variation"
     task_type = "variation"
     type: VariationType
-    remix_prompt: Prompt | None = Field(default=None, alias="remixPrompt")
+    remix_prompt: ImagePrompt | None = Field(default=None, alias="remixPrompt")
 
 
 class UpscaleRequest(_OnImage):
@@ -228,7 +232,7 @@ class DescribeRequest(JobRequest):
 class ShortenRequest(JobRequest):
     endpoint = "/v1/shorten"
     task_type = "shorten"
-    prompt: Prompt
+    prompt: ImagePrompt
 
 
 class PanRequest(_OnImage):
@@ -236,28 +240,28 @@ class PanRequest(_OnImage):
     task_type = "pan"
     direction: PanDirection
     scale: Annotated[float, Field(ge=1.1, le=3.0)]
-    remix_prompt: Prompt | None = Field(default=None, alias="remixPrompt")
+    remix_prompt: ImagePrompt | None = Field(default=None, alias="remixPrompt")
 
 
 class OutpaintRequest(_OnImage):
     endpoint = "/v1/outpaint"
     task_type = "outpaint"
     scale: Annotated[float, Field(ge=1.1, le=2.0)]
-    remix_prompt: Prompt | None = Field(default=None, alias="remixPrompt")
+    remix_prompt: ImagePrompt | None = Field(default=None, alias="remixPrompt")
 
 
 class InpaintRequest(_OnImage):
     endpoint = "/v1/inpaint"
     task_type = "inpaint"
     mask: Mask
-    remix_prompt: Prompt | None = Field(default=None, alias="remixPrompt")
+    remix_prompt: ImagePrompt | None = Field(default=None, alias="remixPrompt")
     area: Polygon | None = None  # deprecated by the API in favour of mask.areas
 
 
 class RemixRequest(_OnImage):
     endpoint = "/v1/remix"
     task_type = "remix"
-    remix_prompt: Prompt = Field(alias="remixPrompt")
+    remix_prompt: ImagePrompt = Field(alias="remixPrompt")
     mode: RemixMode | None = None
 
 
@@ -266,7 +270,7 @@ class EditRequest(_OnImage):
     task_type = "edit"
     canvas: Canvas
     image_position: CanvasImage = Field(alias="imgPos")
-    remix_prompt: Prompt = Field(alias="remixPrompt")
+    remix_prompt: ImagePrompt = Field(alias="remixPrompt")
     mask: Mask | None = None
 
     @model_validator(mode="after")
@@ -281,7 +285,7 @@ class UploadPaintRequest(JobRequest):
     image_url: ImageUrl = Field(alias="imgUrl")
     canvas: Canvas
     image_position: CanvasImage = Field(alias="imgPos")
-    remix_prompt: Prompt = Field(alias="remixPrompt")
+    remix_prompt: ImagePrompt = Field(alias="remixPrompt")
     mask: Mask
 
     @model_validator(mode="after")
@@ -294,7 +298,7 @@ class RetextureRequest(JobRequest):
     endpoint = "/v1/retexture"
     task_type = "retexture"
     image_url: ImageUrl = Field(alias="imgUrl")
-    remix_prompt: Prompt = Field(alias="remixPrompt")
+    remix_prompt: ImagePrompt = Field(alias="remixPrompt")
 
 
 class RemoveBackgroundRequest(JobRequest):
@@ -317,7 +321,7 @@ class VideoDiffusionRequest(JobRequest):
     task_type = "video-diffusion"
     job_id: JobId | None = Field(default=None, alias="jobId")
     image_no: ImageNo | None = Field(default=None, alias="imageNo")
-    prompt: Prompt | None = None
+    prompt: VideoPrompt | None = None
     video_type: VideoType | None = Field(default=None, alias="videoType")
 
     @model_validator(mode="after")
@@ -341,7 +345,7 @@ class VideoDiffusionRequest(JobRequest):
 class ExtendVideoRequest(_OnVideo):
     endpoint = "/v1/extend-video"
     task_type = "extend-video"
-    prompt: Prompt | None = None
+    prompt: VideoPrompt | None = None
 
 
 class VideoUpscaleRequest(_OnVideo):

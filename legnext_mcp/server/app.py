@@ -14,8 +14,10 @@ from legnext_mcp.api import LegnextClient
 from legnext_mcp.ledger import Ledger
 from legnext_mcp.server import job_admin_tools as admin
 from legnext_mcp.server.job_tools import JOB_TOOLS
+from legnext_mcp.server.prompts import register_prompts
 from legnext_mcp.server.resources import register_resources
 from legnext_mcp.server.runtime import Runtime, RuntimeRef
+from legnext_mcp.server.tool_factory import make_estimate_tool, make_tool
 from legnext_mcp.settings import Settings
 
 INSTRUCTIONS = """Legnext Midjourney: make and edit images and video.
@@ -77,11 +79,16 @@ def build_server(settings: Settings, client: LegnextClient | None = None) -> MCP
         "legnext", title="Legnext Midjourney", version=__version__, instructions=INSTRUCTIONS,
         lifespan=lifespan, log_level=settings.log_level,  # type: ignore[arg-type]
     )
-    for tool, group, title in JOB_TOOLS:
-        if group in settings.toolsets:
-            server.add_tool(tool, title=title, annotations=ToolAnnotations(title=title, **_PAID))
+    for spec in JOB_TOOLS:
+        if spec.group in settings.toolsets:
+            server.add_tool(make_tool(spec), title=spec.title, annotations=ToolAnnotations(title=spec.title, **_PAID))
     for tool, group, title, hints in ADMIN_TOOLS:
         if group in settings.toolsets:
             server.add_tool(tool, title=title, annotations=ToolAnnotations(title=title, **hints))
+    if "core" in settings.toolsets:
+        specs = [spec for spec in JOB_TOOLS if spec.group in settings.toolsets]
+        server.add_tool(make_estimate_tool(specs), title="Estimate cost (sends nothing)",
+                        annotations=ToolAnnotations(title="Estimate cost (sends nothing)", **_READ))
     register_resources(server, ref)
+    register_prompts(server)
     return server

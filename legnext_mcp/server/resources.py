@@ -11,7 +11,7 @@ from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from legnext_mcp.api import LegnextError
-from legnext_mcp.server.guide import GUIDE
+from legnext_mcp.api.prompt import parameters_guide
 from legnext_mcp.server.runtime import RuntimeRef, check_job_id, describe_job, fetch_output, runtime
 
 Ctx = Context[Any, Any]
@@ -65,7 +65,7 @@ def register_resources(server: MCPServer[Any], live: RuntimeRef) -> None:
     @server.resource("legnext://guide/parameters", name="parameter-guide", title="Prompt parameters",
                      mime_type="text/markdown", description="Midjourney --flags by model version, ranges, costs")
     async def guide() -> str:
-        return GUIDE
+        return parameters_guide()
 
     async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
                        context: CompletionContext | None) -> Completion | None:

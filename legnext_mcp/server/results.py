@@ -63,6 +63,8 @@ class JobResult(OutputModel):
     expires_at: str | None = Field(default=None, description="Output files are deleted at this time")
     saved_files: list[str] = Field(default_factory=list, description="Local files written by save_images")
     next_steps: list[str] = Field(default_factory=list, description="Tool calls that make sense next")
+    estimated_points: int | None = Field(default=None, description="Price estimated before submitting")
+    notes: list[str] = Field(default_factory=list, description="Budget and confirmation notes")
 
 
 class JobBatch(OutputModel):
@@ -176,6 +178,9 @@ def result_text(result: JobResult) -> str:
     lines += [f"Prompt {n + 1}: {text}" for n, text in enumerate(result.prompts)]
     if result.points_consumed or result.points_frozen:
         lines.append(f"Points: {result.points_consumed} consumed, {result.points_frozen} reserved.")
+    elif result.estimated_points is not None:
+        lines.append(f"Points: about {result.estimated_points} (estimate).")
+    lines += result.notes
     lines += [f"Saved: {path}" for path in result.saved_files]
     if result.next_steps:
         lines.append("Next: " + "; ".join(result.next_steps))

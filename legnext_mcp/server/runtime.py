@@ -7,8 +7,9 @@ import base64
 import logging
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -22,7 +23,6 @@ from legnext_mcp.api import (
     LegnextClient,
     LegnextError,
     WaitTimeoutError,
-    build_request,
 )
 from legnext_mcp.files import atomic_write
 from legnext_mcp.ledger import Ledger
@@ -33,7 +33,6 @@ log = logging.getLogger("legnext_mcp.server")
 
 #: Progress notifications go out at least this often (real seconds) while a tool waits.
 PROGRESS_EVERY_S = 5.0
-_R = TypeVar("_R", bound=JobRequest)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
 
 
@@ -90,12 +89,15 @@ def result_content(result: JobResult) -> list[ContentBlock]:
 
 
 async def respond(rt: Runtime, job: Job, *, include_preview: bool = False,
-                  saved_files: list[str] | None = None) -> CallToolResult:
+                  saved_files: list[str] | None = None, estimated_points: int | None = None,
+                  notes: Sequence[str] = ()) -> CallToolResult:
     """A tool result for a job: text, resource links, optional preview and the JobResult structure.
 
     A failed job is an error result that still carries its structure (reason, nothing consumed).
     """
     result = await describe_job(rt, job, saved_files=saved_files)
+    result.estimated_points = estimated_points
+    result.notes = list(notes)
     content = result_content(result)
     if include_preview and (result.grid_url or result.image_urls):
         preview = await make_preview(rt, job)
@@ -108,12 +110,12 @@ async def respond(rt: Runtime, job: Job, *, include_preview: bool = False,
 # --- submitting and waiting ---------------------------------------------------------------------------
 
 
-async def submit(ctx: Context[Any, Any], model: type[_R], *, wait: bool, timeout_s: float | None,
-                 include_preview: bool, **fields: Any) -> CallToolResult:
-    """Validate locally, submit once, record the job, optionally wait, and answer."""
+async def submit(ctx: Context[Any, Any], request: JobRequest, *, wait: bool, timeout_s: float | None,
+                 include_preview: bool, estimated_points: int | None = None,
+                 notes: Sequence[str] = ()) -> CallToolResult:
+    """Submit a checked request once, record the job, optionally wait, and answer."""
     rt = runtime(ctx)
     try:
-        request = build_request(model, **{k: v for k, v in fields.items() if v is not None})
         job = await rt.client.submit(request)
     except LegnextError as exc:
         raise tool_error(exc) from None
@@ -126,7 +128,8 @@ async def submit(ctx: Context[Any, Any], model: type[_R], *, wait: bool, timeout
     log.info("recorded %s job %s", request.task_type, job.job_id)
     if wait:
         job = (await wait_jobs(ctx, [job], timeout_s))[0]
-    return await respond(rt, job, include_preview=include_preview and job.is_terminal)
+    return await respond(rt, job, include_preview=include_preview and job.is_terminal,
+                         estimated_points=estimated_points, notes=notes)
 
 
 async def wait_jobs(ctx: Context[Any, Any], jobs: list[Job], timeout_s: float | None) -> list[Job]:

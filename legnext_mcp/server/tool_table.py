@@ -22,8 +22,11 @@ async def tool_table() -> str:
     for tool in await server.list_tools():
         hints = tool.annotations
         kind = "paid" if hints and hints.read_only_hint is False and hints.idempotent_hint is False else "free"
-        args = ", ".join(tool.input_schema.get("properties", {}))
-        rows.append(f"| `{tool.name}({args})` | {(tool.description or '').splitlines()[0]} | {kind} |")
+        names = list(tool.input_schema.get("properties", {}))
+        # The typed Midjourney parameters of imagine/generate_and_wait would swamp the column.
+        args = ", ".join(names) if len(names) <= 8 else ", ".join(names[:2]) + f", ... {len(names) - 2} more"
+        summary = " ".join((tool.description or "").split())
+        rows.append(f"| `{tool.name}({args})` | {summary} | {kind} |")
     return "\n".join(rows)
 
 

@@ -22,7 +22,7 @@ IMG = "https://example.com/cat.png"
 PAID = {"generate_and_wait", "imagine", "upscale", "variation", "reroll", "describe", "shorten", "blend", "pan",
         "outpaint", "inpaint", "remix", "edit", "upload_paint", "retexture", "remove_background", "enhance",
         "enhance_upscale", "video_diffusion", "extend_video", "video_upscale"}
-FREE = {"wait_for_job", "get_job", "save_images", "list_jobs", "get_balance"}
+FREE = {"wait_for_job", "get_job", "save_images", "list_jobs", "get_balance", "estimate_cost"}
 
 
 async def test_tools_list_declares_schemas_descriptions_and_honest_annotations(harness: Harness) -> None:

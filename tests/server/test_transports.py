@@ -30,7 +30,7 @@ async def test_stdio_subprocess_generates_and_lists(tmp_path: Path) -> None:
                                    args=["-m", "legnext_mcp.cli", "--sandbox", "--time-scale", "400"])
     with anyio.fail_after(60):
         async with Client(params) as client:
-            assert len((await client.list_tools()).tools) == 26
+            assert len((await client.list_tools()).tools) == 27
             result = await client.call_tool("generate_and_wait", {"prompt": "a fox"})
             listed = await client.call_tool("list_jobs", {})
     assert result.structured_content["status"] == "completed"

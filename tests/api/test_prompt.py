@@ -1,0 +1,225 @@
+"""The prompt rules of legnext_mcp.api.prompt, table-driven, plus the typed-parameter property test.
+
+Each rule has an accepted and a rejected prompt. Accepted prompts are submitted to the simulator and
+must be accepted there; rejected ones must fail locally with a message naming the flag. (That a
+rejected prompt sends no HTTP request through the MCP tools is proven in tests/server/test_spending.py.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from legnext_mcp.api import DiffusionRequest, InvalidRequestError, LegnextClient, VideoDiffusionRequest, build_request
+from legnext_mcp.api.prompt import FLAGS, VERSIONS, PromptError, merge_prompt, parameters_guide, parse_prompt
+from legnext_mcp.sandbox import Engine, SandboxApp
+from legnext_mcp.server.job_tools import imagine
+from tests.conftest import FAST, make_client
+
+pytestmark = pytest.mark.anyio
+URL = "https://example.com/ref.png"
+
+#: (rule, accepted prompt, rejected prompt, words the rejection must contain)
+RULES: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("length", "a", "x" * 8193, ("1-8192",)),
+    ("permutations", "a {red} bird", "a {red,blue} bird", ("permutation",)),
+    ("each flag once", "a fox --ar 1:1", "a fox --ar 1:1 --aspect 2:3", ("--ar", "more than once")),
+    ("v or niji", "a fox --niji 6", "a fox --v 7 --niji 6", ("--v", "--niji")),
+    ("one speed", "a fox --turbo", "a fox --fast --turbo", ("--fast", "--turbo")),
+    ("niji version", "a fox --niji", "a fox --niji 5", ("--niji 5", "--niji 6")),
+    ("model version", "a fox --v 6.1", "a fox --v 5.2", ("--v 5.2", "8.1")),
+    ("glued version", "a fox --v7 --draft", "a fox --v5 --draft", ("--v 5",)),
+    ("unknown flag", "a fox --seed 1", "a fox --sharpness 3", ("--sharpness", "known")),
+    ("--repeat", "a fox", "a fox --repeat 2", ("--repeat", "not supported")),
+    ("--personalize", "a fox --p", "a fox --personalize", ("--personalize", "--p")),
+    ("--stealth", "a fox", "a fox --stealth", ("--stealth",)),
+    ("--public", "a fox", "a fox --public", ("--public",)),
+    ("--video", "a fox", "a fox --video", ("--video", "video_diffusion")),
+    ("--relax", "a fox --fast", "a fox --relax", ("--relax",)),
+    ("--bs on images", "a fox", "a fox --bs 2", ("--bs", "video")),
+    ("--sd", "a fox --v 8.1 --hd", "a fox --v 8.1 --sd", ("--sd",)),
+    ("v8.1 --q", "a fox --v 8 --q 4", "a fox --v 8.1 --q 2", ("--q", "v8.1")),
+    ("v8.1 --cref", "a fox --v 7 --cref " + URL, "a fox --v 8.1 --cref " + URL, ("--cref", "v8.1")),
+    ("v8.1 --cw", "a fox --v 6 --cw 50", "a fox --v 8.1 --cw 50", ("--cw", "v8.1")),
+    ("v8.1 --oref", "a fox --v 8 --oref " + URL, "a fox --v 8.1 --oref " + URL, ("--oref", "v8.1")),
+    ("v8.1 --ow", "a fox --v 7 --ow 100", "a fox --v 8.1 --ow 100", ("--ow", "v8.1")),
+    ("v8.1 --no", "a fox --v 8 --no cars", "a fox --v 8.1 --no cars", ("--no", "v8.1")),
+    ("v8.1 --turbo", "a fox --v 7 --turbo", "a fox --v 8.1 --turbo", ("--turbo", "v8.1")),
+    ("v8 --turbo", "a fox --v 6 --turbo", "a fox --v 8 --turbo", ("--turbo", "v8")),
+    ("v8 --stop", "a fox --v 7 --stop 50", "a fox --v 8 --stop 50", ("--stop", "v8")),
+    ("v8.1 --stop", "a fox --niji 6 --stop 50", "a fox --v 8.1 --stop 50", ("--stop", "v8.1")),
+    ("draft only v7", "a fox --v 7 --draft", "a fox --v 6.1 --draft", ("--draft", "v6.1", "v7")),
+    ("draft not v8", "a fox --draft", "a fox --v 8 --draft", ("--draft", "v8")),
+    ("hd only v8 family", "a fox --v 8 --hd", "a fox --v 7 --hd", ("--hd", "v7")),
+    ("exp versions", "a fox --v 8 --exp", "a fox --v 6 --exp", ("--exp", "v6")),
+    ("exp range", "a fox --exp 100", "a fox --exp 101", ("--exp", "0-100")),
+    ("no on v6", "a fox --v 6.1 --no cars", "a fox --v 6 --no cars", ("--no", "v6")),
+    ("no on niji", "a fox --v 7 --no cars", "a fox --niji 6 --no cars", ("--no", "niji 6")),
+    ("oref versions", "a fox --v 7 --oref " + URL, "a fox --v 6.1 --oref " + URL, ("--oref", "v6.1")),
+    ("cref on v8", "a fox --v 6 --cref " + URL, "a fox --v 8 --cref " + URL, ("--cref", "v8")),
+    ("p versions", "a fox --v 8.1 --p", "a fox --niji 6 --p", ("--p", "niji 6")),
+    ("stylize range", "a fox --s 1000", "a fox --s 1001", ("--s", "0-1000")),
+    ("chaos range", "a fox --chaos 100", "a fox --chaos 101", ("--chaos", "0-100")),
+    ("weird range", "a fox --w 3000", "a fox --w 3001", ("--w", "0-3000")),
+    ("seed range", "a fox --seed 4294967295", "a fox --seed 4294967296", ("--seed",)),
+    ("seed is whole", "a fox --seed 0", "a fox --seed 1.5", ("--seed", "whole number")),
+    ("stop range", "a fox --stop 10", "a fox --stop 9", ("--stop", "10-100")),
+    ("iw range", "a fox --iw 2.5", "a fox --iw 3.5", ("--iw", "0-3")),
+    ("sw range", "a fox --sref " + URL + " --sw 1000", "a fox --sw 1001", ("--sw",)),
+    ("cw range", "a fox --cw 100", "a fox --cw 101", ("--cw",)),
+    ("ow range", "a fox --ow 1000", "a fox --ow 1001", ("--ow",)),
+    ("quality v6", "a fox --v 6 --q 2", "a fox --v 6 --q 0.5", ("--q 0.5", "v6", "1, 2")),
+    ("quality v6.1", "a fox --v 6.1 --q 0.5", "a fox --v 6.1 --q 4", ("--q 4", "v6.1")),
+    ("quality v7", "a fox --q 4", "a fox --q 0.5", ("--q 0.5", "v7")),
+    ("quality v8", "a fox --v 8 --q 1", "a fox --v 8 --q 2", ("--q 2", "v8")),
+    ("aspect integers", "a fox --ar 139:100", "a fox --ar 1.39:1", ("--ar", "whole numbers", "139:100")),
+    ("aspect not zero", "a fox --ar 16:9", "a fox --ar 0:9", ("--ar",)),
+    ("switch has no value", "a fox --tile", "a fox --tile please", ("--tile", "no value")),
+    ("oref and turbo", "a fox --oref " + URL, "a fox --oref " + URL + " --turbo", ("--oref", "--turbo")),
+    ("oref and q 4", "a fox --q 4", "a fox --oref " + URL + " --q 4", ("--oref", "--q 4")),
+    ("style raw only", "a fox --style raw", "a fox --style cute", ("--style", "raw")),
+    ("style version", "a fox --v 8 --sv 6", "a fox --v 7 --sv 6", ("--sv", "v7")),
+    ("reference needs value", "a fox --sref " + URL, "a fox --sref", ("--sref", "value")),
+]
+VIDEO_RULES: list[tuple[str, str, str, tuple[str, ...]]] = [
+    ("video motion", f"{URL} a wave --motion high", f"{URL} a wave --motion 3", ("--motion", "low, high")),
+    ("video batch", f"{URL} a wave --bs 2 --loop", f"{URL} a wave --bs 3", ("--bs", "1, 2, 4")),
+    ("video flags only", f"{URL} a wave --raw --end {URL}", f"{URL} a wave --ar 16:9", ("--ar", "video")),
+]
+
+
+@pytest.fixture
+async def pro_client() -> Any:
+    async with make_client(SandboxApp(Engine(time_scale=FAST, seed=5, pro=True))) as client:
+        yield client
+
+
+@pytest.mark.parametrize(("rule", "accepted", "rejected", "words"), RULES, ids=[r[0] for r in RULES])
+async def test_each_image_rule_accepts_one_prompt_and_refuses_another(
+        pro_client: LegnextClient, rule: str, accepted: str, rejected: str, words: tuple[str, ...]) -> None:
+    job = await pro_client.submit(DiffusionRequest(text=accepted))  # the simulator agrees it is valid
+    assert job.status.value != "failed", rule
+    with pytest.raises(PromptError) as caught:
+        parse_prompt(rejected)
+    for word in words:
+        assert word in caught.value.message, (rule, caught.value.message)
+    with pytest.raises(InvalidRequestError, match="nothing was sent") as built:
+        build_request(DiffusionRequest, text=rejected)
+    assert built.value.local
+
+
+@pytest.mark.parametrize(("rule", "accepted", "rejected", "words"), VIDEO_RULES, ids=[r[0] for r in VIDEO_RULES])
+async def test_each_video_rule_accepts_one_prompt_and_refuses_another(
+        pro_client: LegnextClient, rule: str, accepted: str, rejected: str, words: tuple[str, ...]) -> None:
+    job = await pro_client.submit(VideoDiffusionRequest(prompt=accepted))
+    assert job.status.value != "failed", rule
+    with pytest.raises(PromptError) as caught:
+        parse_prompt(rejected, video=True)
+    for word in words:
+        assert word in caught.value.message, (rule, caught.value.message)
+
+
+def test_errors_name_the_flag_the_model_and_the_fix() -> None:
+    with pytest.raises(PromptError) as caught:
+        parse_prompt("a lighthouse --v 8.1 --q 2")
+    assert caught.value.message == (
+        "--q is not supported on model v8.1: v8.1 has no quality tiers (HD is the default). Remove --q or "
+        "choose a model that has it (v6, v6.1, v7, v8, niji 6).")
+
+
+def test_the_default_model_is_v7() -> None:
+    assert parse_prompt("a fox").version == "7"
+    assert parse_prompt("a fox --draft").draft
+
+
+@pytest.mark.parametrize(("params", "expected"), [
+    ({"aspect_ratio": "16:9", "version": "7", "stylize": 250, "raw": True, "speed": "turbo"},
+     "a fox --ar 16:9 --s 250 --turbo --v 7 --raw"),
+    ({"version": "niji 6", "chaos": 20, "quality": 0.5}, "a fox --q 0.5 --c 20 --niji 6"),
+    ({"seed": 42, "no": "cars, people", "sref": URL, "sw": 200},
+     f"a fox --seed 42 --sref {URL} --sw 200 --no cars, people"),
+    ({}, "a fox"),
+])
+def test_typed_parameters_render_as_flags_in_the_documented_order(params: dict[str, Any], expected: str) -> None:
+    assert merge_prompt("a fox", params) == expected
+
+
+@pytest.mark.parametrize(("prompt", "params", "words"), [
+    ("a fox --ar 1:1", {"aspect_ratio": "16:9"}, ("aspect_ratio", "twice", "--ar")),
+    ("a fox --fast", {"speed": "turbo"}, ("speed", "--fast")),
+    ("a fox --v 7", {"version": "niji 6"}, ("version", "--v")),
+    ("a fox --niji 6", {"version": "7"}, ("version", "--niji")),
+    ("a fox", {"version": "8.1", "quality": 2}, ("--q", "v8.1")),
+    ("a fox", {"version": "8", "draft": True}, ("--draft", "v8")),
+])
+def test_typed_parameters_that_clash_with_the_prompt_are_refused(prompt: str, params: dict[str, Any],
+                                                               words: tuple[str, ...]) -> None:
+    with pytest.raises(PromptError) as caught:
+        merge_prompt(prompt, params)
+    assert all(w in caught.value.message for w in words), caught.value.message
+
+
+def _sample(flag_name: str, version: str) -> str:
+    flag = next(f for f in FLAGS if f.name == flag_name)
+    value = {"ratio": "3:2", "int": f"{flag.low:g}", "number": f"{flag.low:g}", "text": URL, "switch": "",
+             "optional-int": "", "optional-text": ""}.get(flag.kind)
+    if value is None:
+        value = (flag.values_for(version) or ("1",))[0]
+    return f"--{flag.name} {value}".strip()
+
+
+def test_the_parameter_guide_lists_exactly_the_models_the_validator_accepts() -> None:
+    guide = parameters_guide()
+    for flag in FLAGS:
+        if flag.name in ("v", "niji"):
+            continue
+        row = next(line for line in guide.splitlines() if line.startswith(f"| `--{flag.name}`"))
+        models = row.rsplit("|", 2)[1].strip()
+        for version in VERSIONS:
+            model = "--niji 6" if version == "niji 6" else f"--v {version}"
+            try:
+                parse_prompt(f"a fox {_sample(flag.name, version)} {model}")
+                accepted = True
+            except PromptError:
+                accepted = False
+            label = version if version.startswith("niji") else f"v{version}"
+            listed = models == "all" or label in [m.strip() for m in models.split(",")]
+            assert accepted == listed, (flag.name, version, models)
+
+
+# --- property: typed parameters never reach the simulator only to be refused there ----------------
+
+_typed = st.fixed_dictionaries({}, optional={
+    "aspect_ratio": st.sampled_from(["1:1", "16:9", "2:3", "0:1", "139:100"]),
+    "version": st.sampled_from(["6", "6.1", "7", "8", "8.1", "niji 6"]),
+    "stylize": st.integers(0, 1000), "chaos": st.integers(0, 100), "weird": st.integers(0, 3000),
+    "quality": st.sampled_from([0.5, 1, 2, 4]), "seed": st.integers(0, 4294967295), "stop": st.integers(10, 100),
+    "raw": st.booleans(), "tile": st.booleans(), "draft": st.booleans(), "exp": st.integers(0, 100),
+    "no": st.sampled_from(["cars", "people, text"]), "sref": st.just(URL), "sw": st.integers(0, 1000),
+    "oref": st.just(URL), "ow": st.integers(0, 1000), "cref": st.just(URL), "cw": st.integers(0, 100),
+    "iw": st.sampled_from([0.0, 0.5, 1.5, 3.0]), "speed": st.sampled_from(["fast", "turbo"]),
+})
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=_typed, text=st.sampled_from(["a red fox", "a fox --tile", "{a,b} fox", "a fox --v 8.1"]))
+async def test_typed_parameters_are_refused_locally_or_accepted_by_the_simulator(
+        params: dict[str, Any], text: str) -> None:
+    sandbox = SandboxApp(Engine(time_scale=FAST, seed=1, pro=True))
+    async with make_client(sandbox) as client:
+        try:
+            request = imagine(prompt=text, **params)
+        except InvalidRequestError as exc:
+            refused: InvalidRequestError | None = exc
+        else:
+            refused = None
+        if refused is not None:
+            assert refused.local and sandbox.stats.count() == 0
+            event("refused locally")
+            return
+        event("sent")
+        job = await client.submit(request)  # raises on the simulator's 400: the property fails
+        assert job.status.value != "failed"

@@ -1,0 +1,264 @@
+"""Spend nothing on a bad request (issue 4), through mcp.Client in both protocol modes: prompt rules and
+typed parameters, follow-up checks, cost estimates, the daily budget and the confirmation question.
+Every refusal is proven to have sent no job-creating request (the simulator counts them)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp import Client
+from mcp_types import ElicitRequestParams, ElicitResult
+
+from legnext_mcp.api import DiffusionRequest
+from legnext_mcp.ledger import Ledger
+from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, Engine, SandboxApp
+from legnext_mcp.server import build_server
+from tests.api.test_prompt import RULES
+from tests.conftest import FAST, make_client
+from tests.server.conftest import Harness, harness_settings
+
+pytestmark = pytest.mark.anyio
+URL = "https://example.com/ref.png"
+
+
+@asynccontextmanager
+async def server_harness(tmp_path: Path, mode: str, elicit: Callable[..., Any] | None = None,
+                         **overrides: Any) -> AsyncIterator[Harness]:
+    sandbox = SandboxApp(Engine(time_scale=FAST, seed=11))
+    settings = harness_settings(tmp_path, **overrides)
+    async with make_client(sandbox) as api:
+        server = build_server(settings, client=api)
+        async with Client(server, mode=mode, elicitation_callback=elicit) as client:
+            yield Harness(sandbox, settings, server, client)
+
+
+def posts(h: Harness) -> int:
+    return h.sandbox.stats.count("POST", "/api/v1/")
+
+
+async def finished_job(h: Harness, prompt: str = "a red fox") -> dict[str, Any]:
+    result = await h.call("generate_and_wait", {"prompt": prompt})
+    assert not result.is_error, result.content[0].text
+    return dict(result.structured_content or {})
+
+
+# --- prompt rules: refused locally, nothing sent -----------------------------------------------------
+
+@pytest.mark.parametrize(("rule", "accepted", "rejected", "words"), RULES, ids=[r[0] for r in RULES])
+async def test_a_prompt_breaking_a_rule_is_refused_without_any_request(
+        harness: Harness, rule: str, accepted: str, rejected: str, words: tuple[str, ...]) -> None:
+    refused = await harness.call("imagine", {"prompt": rejected})
+    assert refused.is_error, rule
+    assert harness.sandbox.stats.count() == 0, f"{rule}: a request was sent"
+    text = refused.content[0].text
+    if len(rejected) <= 8192:  # the SDK's own length check answers first for the 8193-char prompt
+        assert all(w in text for w in words), text
+    ok = await harness.call("imagine", {"prompt": accepted})
+    assert not ok.is_error, (rule, ok.content[0].text)
+    assert posts(harness) == 1
+
+
+async def test_typed_parameters_become_flags_and_clashes_cost_nothing(harness: Harness) -> None:
+    result = await harness.call("generate_and_wait", {"prompt": "a lighthouse", "aspect_ratio": "3:2", "stylize": 250,
+                                                      "version": "7", "raw": True, "seed": 7})
+    assert not result.is_error
+    assert result.structured_content["prompt"] == "a lighthouse --ar 3:2 --s 250 --v 7 --raw --seed 7"
+    before = harness.sandbox.stats.count()
+    for arguments in ({"prompt": "a lighthouse --ar 1:1", "aspect_ratio": "3:2"},
+                      {"prompt": "a lighthouse", "version": "8.1", "quality": 2},
+                      {"prompt": "a lighthouse", "version": "8", "speed": "turbo"},
+                      {"prompt": "a lighthouse", "stylize": 5000}):
+        refused = await harness.call("imagine", arguments)
+        assert refused.is_error, arguments
+    assert harness.sandbox.stats.count() == before
+
+
+# --- follow-up checks ---------------------------------------------------------------------------------
+
+async def test_follow_ups_are_checked_against_the_parent_before_spending(harness: Harness) -> None:
+    v7 = await finished_job(harness, "a fox --v 7")
+    v8 = await finished_job(harness, "a fox --v 8.1")
+    pending = (await harness.call("imagine", {"prompt": f"a fox {HANG_WORD}"})).structured_content
+    failed = (await harness.call("generate_and_wait", {"prompt": f"a fox {FAIL_WORD}"})).structured_content
+    video = (await harness.call("video_diffusion", {"job_id": v7["job_id"], "image_no": 0, "prompt": "--bs 1",
+                                                    "wait": True})).structured_content
+    assert video["status"] == "completed"
+    sent = posts(harness)
+    cases = [
+        ("pan", {"job_id": v8["job_id"], "image_no": 0, "direction": "up"}, "pan is not available"),
+        ("upscale", {"job_id": pending["job_id"], "image_no": 0}, "still"),
+        ("upscale", {"job_id": failed["job_id"], "image_no": 0}, "failed"),
+        ("variation", {"job_id": "0f0f0f0f-unknown", "image_no": 0}, "not found"),
+        ("enhance", {"job_id": v7["job_id"], "image_no": 0}, "--v 7 --draft"),
+        ("extend_video", {"job_id": v7["job_id"], "video_no": 0}, "not a video"),
+        ("extend_video", {"job_id": video["job_id"], "video_no": 2}, "video_no must be 0-0"),
+        ("upscale", {"job_id": video["job_id"], "image_no": 0}, "video job"),
+    ]
+    for tool, arguments, words in cases:
+        refused = await harness.call(tool, arguments)
+        assert refused.is_error, (tool, arguments)
+        assert words in refused.content[0].text, refused.content[0].text
+    assert posts(harness) == sent, "a refused follow-up was sent"
+    draft = await finished_job(harness, "a fox --v 7 --draft")
+    for tool, arguments in [("enhance", {"job_id": draft["job_id"], "image_no": 1}),
+                            ("extend_video", {"job_id": video["job_id"], "video_no": 0}),
+                            ("upscale", {"job_id": v7["job_id"], "image_no": 3}),
+                            ("pan", {"job_id": v7["job_id"], "image_no": 0, "direction": "left"})]:
+        ok = await harness.call(tool, arguments)
+        assert not ok.is_error, (tool, ok.content[0].text)
+
+
+async def test_a_parent_older_than_three_days_is_refused_from_the_ledger(harness: Harness) -> None:
+    parent = await finished_job(harness)
+    ledger = Ledger(harness.settings.ledger_path)
+    entry = await ledger.get(parent["job_id"])
+    assert entry is not None
+    old = entry.job.model_copy(update={"meta": entry.job.meta.model_copy(
+        update={"created_at": datetime.now(UTC) - timedelta(days=3, minutes=5)})})
+    await ledger.record(old)
+    await ledger.close()
+    sent = posts(harness)
+    refused = await harness.call("upscale", {"job_id": parent["job_id"], "image_no": 0})
+    assert refused.is_error and "only possible for 3 days" in refused.content[0].text
+    assert posts(harness) == sent
+
+
+async def test_a_parent_unknown_to_the_ledger_is_fetched_from_the_api(harness: Harness) -> None:
+    async with make_client(harness.sandbox) as outside:  # made elsewhere: this server never saw it
+        job = await outside.submit(DiffusionRequest(text="a cat"))
+        await outside.wait(job.job_id, timeout=10, known=job)
+    gets = harness.sandbox.stats.count("GET", "/api/v1/job/")
+    ok = await harness.call("upscale", {"job_id": job.job_id, "image_no": 2})
+    assert not ok.is_error, ok.content[0].text
+    assert harness.sandbox.stats.count("GET", "/api/v1/job/") == gets + 1
+
+
+# --- money --------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("tool", "arguments", "points"), [
+    ("generate_and_wait", {"prompt": "a fox"}, 80),
+    ("imagine", {"prompt": "a fox", "speed": "turbo"}, 160),
+    ("imagine", {"prompt": "a fox --v 8 --hd"}, 320),
+    ("imagine", {"prompt": "a fox --v 8.1"}, 80),
+    ("describe", {"image_url": URL}, 20),
+    ("blend", {"image_urls": [URL, URL]}, 80),
+    ("enhance_upscale", {"image_url": URL, "target_resolution": "8K"}, 300),
+    ("enhance_upscale", {"image_url": URL, "target_resolution": "12K"}, 540),
+    ("video_diffusion", {"image_url": URL, "prompt": "waves --bs 2"}, 240),
+    ("video_diffusion", {"image_url": URL, "video_type": "720p"}, 960),
+])
+async def test_estimate_cost_prices_a_call_and_sends_nothing(harness: Harness, tool: str, arguments: dict[str, Any],
+                                                             points: int) -> None:
+    result = await harness.call("estimate_cost", {"tool": tool, "arguments": arguments})
+    assert not result.is_error, result.content[0].text
+    assert result.structured_content["points"] == points
+    assert f"{points} points" in result.content[0].text
+    assert harness.sandbox.stats.count() == 0
+
+
+async def test_estimate_cost_applies_the_tools_checks(harness: Harness) -> None:
+    for arguments, words in [({"tool": "imagine", "arguments": {"prompt": "a fox --v 8.1 --no cars"}}, "--no"),
+                             ({"tool": "upscale", "arguments": {"job_id": "nope", "image_no": 9}}, "image_no"),
+                             ({"tool": "pan", "arguments": {"job_id": "x", "image_no": 0, "direction": "north"}},
+                              "direction"),
+                             ({"tool": "upscale", "arguments": {"job_id": "x", "image_no": 0, "bogus": 1}}, "bogus"),
+                             ({"tool": "get_job", "arguments": {}}, "not a job tool")]:
+        result = await harness.call("estimate_cost", arguments)
+        assert result.is_error and words in result.content[0].text, result.content[0].text
+    assert harness.sandbox.stats.count("POST") == 0
+
+
+async def test_every_job_result_carries_its_estimate(harness: Harness) -> None:
+    result = await harness.call("imagine", {"prompt": "a fox", "speed": "turbo"})
+    assert result.structured_content["estimated_points"] == 160
+    assert result.structured_content["points_frozen"] == 160  # the simulator agrees
+
+
+async def test_the_daily_budget_refuses_the_job_that_would_exceed_it(tmp_path: Path, mode: str) -> None:
+    async with server_harness(tmp_path, mode, max_points_per_day=200) as h:
+        first = await h.call("generate_and_wait", {"prompt": "a fox"})
+        assert "Budget: 80 of 200" in first.content[0].text
+        failed = await h.call("generate_and_wait", {"prompt": f"a fox {FAIL_WORD}"})
+        assert failed.is_error  # failed jobs consume nothing and do not count
+        second = await h.call("imagine", {"prompt": "a fox"})
+        assert "Budget: 160 of 200" in second.content[0].text
+        sent = posts(h)
+        refused = await h.call("imagine", {"prompt": "a fox"})
+        assert refused.is_error
+        assert "daily budget" in refused.content[0].text and "160 of the 200" in refused.content[0].text
+        estimate = await h.call("estimate_cost", {"tool": "describe", "arguments": {"image_url": URL}})
+        assert not estimate.is_error  # 20 more still fits
+        assert posts(h) == sent
+
+
+def answering(action: str, confirm: bool | None = None) -> tuple[Callable[..., Any], list[str]]:
+    asked: list[str] = []
+
+    async def elicit(_: Any, params: ElicitRequestParams) -> ElicitResult:
+        asked.append(params.message)
+        content = None if confirm is None else {"confirm": confirm}
+        return ElicitResult(action=action, content=content)
+
+    return elicit, asked
+
+
+async def test_a_job_above_the_threshold_is_submitted_only_after_the_user_confirms(tmp_path: Path,
+                                                                                  mode: str) -> None:
+    elicit, asked = answering("accept", True)
+    async with server_harness(tmp_path, mode, elicit, confirm_above_points=100) as h:
+        cheap = await h.call("imagine", {"prompt": "a fox"})
+        assert not cheap.is_error and asked == []  # 80 points: not asked
+        dear = await h.call("imagine", {"prompt": "a fox", "speed": "turbo"})
+        assert not dear.is_error, dear.content[0].text
+        assert len(asked) == 1 and "160 points" in asked[0]
+        assert "Confirmed by the user" in dear.content[0].text
+        assert posts(h) == 2
+
+
+@pytest.mark.parametrize(("action", "confirm"), [("decline", None), ("cancel", None), ("accept", False)])
+async def test_a_job_the_user_does_not_confirm_is_not_sent(tmp_path: Path, mode: str, action: str,
+                                                           confirm: bool | None) -> None:
+    elicit, asked = answering(action, confirm)
+    async with server_harness(tmp_path, mode, elicit, confirm_above_points=100) as h:
+        result = await h.call("enhance_upscale", {"image_url": URL, "target_resolution": "4K"})
+        assert result.is_error and "did not confirm" in result.content[0].text
+        assert len(asked) == 1 and posts(h) == 0
+
+
+async def test_a_client_that_cannot_ask_gets_the_job_with_a_note_not_a_fake_answer(tmp_path: Path,
+                                                                                   mode: str) -> None:
+    async with server_harness(tmp_path, mode, None, confirm_above_points=100) as h:
+        result = await h.call("upscale", {"job_id": (await finished_job(h))["job_id"], "image_no": 0})
+        assert not result.is_error
+        assert "Not confirmed" in result.content[0].text and "cannot ask" in result.content[0].text
+        assert "Confirmed by the user" not in result.content[0].text
+
+
+# --- prompt help --------------------------------------------------------------------------------------
+
+async def test_craft_prompt_gives_structure_and_the_generated_guide(harness: Harness) -> None:
+    prompts = (await harness.client.list_prompts()).prompts
+    assert [p.name for p in prompts] == ["craft_prompt"]
+    got = await harness.client.get_prompt("craft_prompt", {"subject": "a lighthouse", "use": "phone wallpaper",
+                                                           "model": "8.1"})
+    text = got.messages[0].content.text  # type: ignore[union-attr]
+    assert "a lighthouse" in text and "Model: 8.1" in text and "9:16" in text
+    guide = (await harness.client.read_resource("legnext://guide/parameters")).contents[0]
+    assert guide.text in text  # type: ignore[union-attr]
+
+
+def test_settings_read_budget_and_confirmation_from_the_environment(tmp_path: Path) -> None:
+    from legnext_mcp.settings import Settings, SettingsError
+
+    settings = Settings.from_env({"LEGNEXT_MAX_POINTS_PER_DAY": "5000", "LEGNEXT_CONFIRM_ABOVE_POINTS": "300"},
+                                 sandbox=True)
+    assert (settings.max_points_per_day, settings.confirm_above_points) == (5000, 300)
+    assert replace(settings, max_points_per_day=None).max_points_per_day is None
+    with pytest.raises(SettingsError, match="LEGNEXT_MAX_POINTS_PER_DAY"):
+        Settings.from_env({"LEGNEXT_MAX_POINTS_PER_DAY": "lots"}, sandbox=True)
