@@ -7,6 +7,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp_types import Tool as MCPTool
 from mcp_types import ToolAnnotations
 
 from legnext_mcp import __version__
@@ -17,6 +18,7 @@ from legnext_mcp.server.job_tools import JOB_TOOLS
 from legnext_mcp.server.prompts import register_prompts
 from legnext_mcp.server.resources import register_resources
 from legnext_mcp.server.runtime import Runtime, RuntimeRef
+from legnext_mcp.server.schema import lean_tool
 from legnext_mcp.server.tool_factory import make_estimate_tool, make_tool
 from legnext_mcp.settings import Settings
 
@@ -38,6 +40,13 @@ ADMIN_TOOLS: list[tuple[Callable[..., Any], str, str, dict[str, bool]]] = [
     (admin.list_jobs, "account", "List recent jobs", {**_READ, "open_world_hint": False}),
     (admin.get_balance, "account", "Account balance", _READ),
 ]
+
+
+class LegnextServer(MCPServer[Runtime]):
+    """MCPServer whose tools/list is lean (see ``schema``): same tools, a fraction of the context."""
+
+    async def list_tools(self) -> list[MCPTool]:
+        return [lean_tool(tool) for tool in await super().list_tools()]
 
 
 def _sandbox_client(settings: Settings, stack: AsyncExitStack) -> LegnextClient:
@@ -75,7 +84,7 @@ def build_server(settings: Settings, client: LegnextClient | None = None) -> MCP
             finally:
                 ref.current = None
 
-    server: MCPServer[Runtime] = MCPServer(
+    server: MCPServer[Runtime] = LegnextServer(
         "legnext", title="Legnext Midjourney", version=__version__, instructions=INSTRUCTIONS,
         lifespan=lifespan, log_level=settings.log_level,  # type: ignore[arg-type]
     )

@@ -5,37 +5,46 @@ description; its parameters are the tool's (minus wait/timeout_s/include_preview
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from legnext_mcp.api import models as m
 from legnext_mcp.api.models import build_request
 from legnext_mcp.api.prompt import merge_prompt
 
 Prompt = Annotated[str, Field(min_length=1, max_length=8192, description=(
-    "Prompt text, 1-8192 chars; Midjourney --flags go at the end (e.g. --ar 16:9 --v 7)"))]
+    "Prompt text; --flags go at the end"))]
 OptionalPrompt = Annotated[str | None, Field(min_length=1, max_length=8192, description=(
-    "Optional prompt guiding the new content, 1-8192 chars"))]
-JobId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$",
-                             description="job_id of the parent job, from an earlier result")]
-ImageNo = Annotated[int, Field(ge=0, le=3, description="Which image of the parent: 0-3 (grid order, left to right)")]
-VideoNo = Annotated[int, Field(ge=0, le=3, description="Which video of the parent: 0 to (number of videos - 1)")]
-ImageUrl = Annotated[str, Field(min_length=8, max_length=1024, description="Public http(s) URL of an image")]
-Wait = Annotated[bool, Field(description="Wait for the result (up to the soft deadline) instead of returning at once")]
-Timeout = Annotated[float | None, Field(gt=0, le=3600, description="Longest wait in seconds (capped by the soft "
-                                                                   "deadline)")]
-Preview = Annotated[bool, Field(description="Attach a small JPEG preview (uses context)")]
-PolygonArg = Annotated[m.Polygon, Field(description="Polygon: width/height of the image (500-4096 px) and "
-                                                    "points x1,y1,x2,y2,... clockwise")]
+    "Prompt for the new content"))]
+_JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
+
+
+def _job_id(value: str) -> str:
+    # Checked here rather than as a schema pattern: ids become file names and URIs, and the pattern
+    # would cost context on every tool.
+    if not _JOB_ID.fullmatch(value):
+        raise ValueError("not a job id; use the job_id from an earlier result or list_jobs")
+    return value
+
+
+JobId = Annotated[str, Field(max_length=128, description="job_id of the parent job"), AfterValidator(_job_id)]
+ImageNo = Annotated[int, Field(ge=0, le=3, description="Image of the parent, 0-3")]
+VideoNo = Annotated[int, Field(ge=0, le=3, description="Video of the parent, from 0")]
+ImageUrl = Annotated[str, Field(min_length=8, max_length=1024, description="Public image URL")]
+Wait = Annotated[bool, Field(description="Wait for the result")]
+Timeout = Annotated[float | None, Field(gt=0, le=3600, description="Longest wait, seconds")]
+Preview = Annotated[bool, Field(description="Attach a small JPEG preview")]
+PolygonArg = Annotated[m.Polygon, Field(description="Image width/height (500-4096), points x1,y1,x2,y2,... clockwise")]
 Areas = Annotated[list[PolygonArg] | None, Field(min_length=1, max_length=32, description=(
-    "Regions to repaint as polygons; give this or mask_url"))]
+    "Regions to repaint; or mask_url"))]
 MaskUrl = Annotated[str | None, Field(max_length=1024, description=(
-    "Black-and-white mask image URL (white = repaint); give this or areas"))]
+    "Mask image URL, white = repaint; or areas"))]
 CanvasArg = Annotated[m.Canvas, Field(description="Target canvas size in pixels")]
-Position = Annotated[m.CanvasImage, Field(description="Size and x/y offset of the image on the canvas, in pixels")]
+Position = Annotated[m.CanvasImage, Field(description="Image size and x/y offset on the canvas, px")]
 
 _VARIATION = {"subtle": m.VariationType.SUBTLE, "strong": m.VariationType.STRONG}
 _UPSCALE = {"subtle": m.UpscaleType.SUBTLE, "creative": m.UpscaleType.CREATIVE}
@@ -52,37 +61,36 @@ def _mask(areas: list[m.Polygon] | None, mask_url: str | None) -> dict[str, Any]
 
 
 # Typed Midjourney parameters (rendered as --flags by api.prompt.merge_prompt, checked per model version).
-AspectRatio = Annotated[str | None, Field(pattern=r"^\d{1,5}:\d{1,5}$", description="--ar W:H, whole numbers")]
-Version = Annotated[Literal["6", "6.1", "7", "8", "8.1", "niji 6"] | None, Field(description="model (default 7)")]
-Stylize = Annotated[int | None, Field(ge=0, le=1000, description="--s: higher is more artistic")]
-Chaos = Annotated[int | None, Field(ge=0, le=100, description="--c: variety between the 4 images")]
-Weird = Annotated[int | None, Field(ge=0, le=3000, description="--w: unconventional look")]
-Quality = Annotated[float | None, Field(ge=0.5, le=4, description="--q: 0.5, 1, 2 or 4, as the version allows")]
-Seed = Annotated[int | None, Field(ge=0, le=4294967295, description="--seed for repeatable results")]
-Stop = Annotated[int | None, Field(ge=10, le=100, description="--stop: finish early (not v8/v8.1)")]
-Switch = Annotated[bool, Field(description="add the flag")]
-Exp = Annotated[int | None, Field(ge=0, le=100, description="--exp (v7, v8, v8.1)")]
-Negative = Annotated[str | None, Field(max_length=1000, description="--no: what to leave out")]
-RefUrl = Annotated[str | None, Field(max_length=1024, description="image URL")]
-Weight = Annotated[int | None, Field(ge=0, le=1000, description="reference weight")]
-Speed = Annotated[Literal["fast", "turbo"] | None, Field(description="turbo: 2x cost, not v8/v8.1")]
+AspectRatio = Annotated[str | None, Field(pattern=r"^\d{1,5}:\d{1,5}$", description="--ar, e.g. 16:9")]
+Version = Annotated[Literal["6", "6.1", "7", "8", "8.1", "niji 6"] | None, Field(description="--v (default 7)")]
+Stylize = Annotated[int | None, Field(ge=0, le=1000, description="--s: artistry")]
+Chaos = Annotated[int | None, Field(ge=0, le=100, description="--c: variety")]
+Weird = Annotated[int | None, Field(ge=0, le=3000, description="--w: weirdness")]
+Quality = Annotated[float | None, Field(ge=0.5, le=4, description="--q: 0.5/1/2/4 by version")]
+Seed = Annotated[int | None, Field(ge=0, le=4294967295, description="--seed")]
+Stop = Annotated[int | None, Field(ge=10, le=100, description="--stop (not v8+)")]
+Exp = Annotated[int | None, Field(ge=0, le=100, description="--exp (v7+)")]
+Negative = Annotated[str | None, Field(max_length=1000, description="--no: leave out")]
+Weight = Annotated[int | None, Field(ge=0, le=1000, description="weight")]
+Speed = Annotated[Literal["fast", "turbo"] | None, Field(description="turbo: 2x cost")]
 
 
 def imagine(prompt: Prompt, aspect_ratio: AspectRatio = None, version: Version = None, stylize: Stylize = None,
             chaos: Chaos = None, weird: Weird = None, quality: Quality = None, seed: Seed = None,
-            stop: Stop = None, raw: Switch = False, tile: Switch = False,
-            draft: Annotated[bool, Field(description="--draft: v7 only; needed for enhance")] = False,
+            stop: Stop = None, raw: Annotated[bool, Field(description="--raw")] = False,
+            tile: Annotated[bool, Field(description="--tile")] = False,
+            draft: Annotated[bool, Field(description="--draft (v7)")] = False,
             exp: Exp = None, no: Negative = None,
-            sref: Annotated[str | None, Field(max_length=2048, description="--sref: style URL(s) or code")] = None,
-            sw: Annotated[int | None, Field(ge=0, le=1000, description="--sw: style weight")] = None,
-            oref: Annotated[str | None, Field(max_length=1024, description="--oref: object URL (v7/v8)")] = None,
+            sref: Annotated[str | None, Field(max_length=2048, description="--sref: URL or code")] = None,
+            sw: Weight = None,
+            oref: Annotated[str | None, Field(max_length=1024, description="--oref URL (v7/v8)")] = None,
             ow: Weight = None,
-            cref: Annotated[str | None, Field(max_length=2048, description="--cref: character image URL")] = None,
-            cw: Annotated[int | None, Field(ge=0, le=100, description="--cw: character weight")] = None,
-            iw: Annotated[float | None, Field(ge=0, le=3, description="--iw: image prompt weight")] = None,
+            cref: Annotated[str | None, Field(max_length=2048, description="--cref URL")] = None,
+            cw: Annotated[int | None, Field(ge=0, le=100, description="weight")] = None,
+            iw: Annotated[float | None, Field(ge=0, le=3, description="--iw")] = None,
             speed: Speed = None) -> m.JobRequest:
-    """Generate a 2x2 grid of 4 images from a text prompt (POST /v1/diffusion). 80 points, x2 with turbo.
-    Flags may be written in the prompt or given as arguments (not both)."""
+    """Generate a 2x2 grid of 4 images from a text prompt. 80 points, x2 with turbo. Flags may be written in the
+    prompt or given as arguments (not both)."""
     params = {"aspect_ratio": aspect_ratio, "version": version, "stylize": stylize, "chaos": chaos, "weird": weird,
               "quality": quality, "seed": seed, "stop": stop, "raw": raw, "tile": tile, "draft": draft, "exp": exp,
               "no": no, "sref": sref, "sw": sw, "oref": oref, "ow": ow, "cref": cref, "cw": cw, "iw": iw,
@@ -226,8 +234,8 @@ def enhance_upscale(
                          target_resolution=target_resolution, content_type=content_type)
 
 
-GENERATE_AND_WAIT = ("Generate 4 images from a prompt and wait for them: the one call from text to image URLs. "
-                     "80 points, x2 with turbo. Flags may be written in the prompt or given as arguments.")
+GENERATE_AND_WAIT = ("Generate 4 images from a prompt and wait: text to image URLs in one call. 80 points, x2 "
+                     "with turbo. Flags go in the prompt or as arguments.")
 
 
 @dataclass(frozen=True)
@@ -248,10 +256,10 @@ class JobTool:
 JOB_TOOLS: list[JobTool] = [
     JobTool(imagine, "core", "Generate images and wait", name="generate_and_wait", description=GENERATE_AND_WAIT,
             wait=None),
-    JobTool(imagine, "core", "Imagine (text to image)"),
+    JobTool(imagine, "edit", "Imagine (text to image)"),
     JobTool(upscale, "core", "Upscale an image"),
     JobTool(variation, "core", "Vary an image"),
-    JobTool(reroll, "core", "Reroll a job"),
+    JobTool(reroll, "edit", "Reroll a job"),
     JobTool(describe, "core", "Describe an image", wait=True, preview=False),
     JobTool(shorten, "edit", "Shorten a prompt", wait=True, preview=False),
     JobTool(blend, "edit", "Blend images"),

@@ -10,7 +10,13 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
-from mcp_types import BlobResourceContents, ReadResourceResult, ResourceTemplateReference, TextResourceContents
+from mcp_types import (
+    BlobResourceContents,
+    ReadResourceResult,
+    ResourceTemplateReference,
+    TextResourceContents,
+    ToolAnnotations,
+)
 
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, SandboxApp
 from legnext_mcp.server import build_server
@@ -25,25 +31,42 @@ PAID = {"generate_and_wait", "imagine", "upscale", "variation", "reroll", "descr
 FREE = {"wait_for_job", "get_job", "save_images", "list_jobs", "get_balance", "estimate_cost"}
 
 
+def effective(hints: ToolAnnotations | None) -> tuple[bool, bool, bool, bool]:
+    """Hints as a client reads them: an absent hint takes the MCP spec's default."""
+    assert hints is not None
+    return (bool(hints.read_only_hint), True if hints.destructive_hint is None else hints.destructive_hint,
+            bool(hints.idempotent_hint), True if hints.open_world_hint is None else hints.open_world_hint)
+
+
 async def test_tools_list_declares_schemas_descriptions_and_honest_annotations(harness: Harness) -> None:
     tools = {t.name: t for t in (await harness.client.list_tools()).tools}
     assert set(tools) == PAID | FREE
     for name, tool in tools.items():
-        assert tool.description and len(tool.description.splitlines()[0]) < 200
+        assert tool.title and tool.description and len(tool.description) < 300
         assert tool.input_schema["type"] == "object"
         assert tool.output_schema is not None and tool.output_schema.get("properties")
         for param, schema in tool.input_schema.get("properties", {}).items():
             assert schema.get("description"), f"{name}.{param} has no description"
-        hints = tool.annotations
-        assert hints is not None and hints.title
+            assert "title" not in schema and {"type": "null"} not in schema.get("anyOf", [])
         if name in PAID:
-            assert (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint) == \
-                (False, False, False, True)
+            assert effective(tool.annotations) == (False, False, False, True)
             assert "points" in tool.description
+            assert tool.output_schema["required"] == ["job_id", "status"]
         else:
-            assert hints.destructive_hint is False and hints.idempotent_hint is True
-    assert tools["get_job"].annotations.read_only_hint is True  # type: ignore[union-attr]
+            hints = effective(tool.annotations)
+            assert hints[1] is False and hints[2] is True
+    assert effective(tools["get_job"].annotations)[0] is True
+    assert effective(tools["list_jobs"].annotations)[3] is False
     assert tools["pan"].input_schema["properties"]["direction"]["enum"] == ["down", "right", "up", "left"]
+    assert tools["upscale"].input_schema["properties"]["image_no"] == {
+        "description": "Image of the parent, 0-3", "maximum": 3, "minimum": 0, "type": "integer"}
+
+
+async def test_a_lean_schema_still_validates_the_full_argument_rules(harness: Harness) -> None:
+    for arguments in ({"job_id": "../../etc", "image_no": 0}, {"job_id": "", "image_no": 0}):
+        result = await harness.call("upscale", arguments)
+        assert result.is_error and "job_id" in result.content[0].text
+    assert harness.sandbox.stats.count() == 0
 
 
 async def test_generate_and_wait_returns_urls_seed_links_and_records_the_job(harness: Harness) -> None:
