@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Self, TypeVar
 
 import anyio
@@ -107,28 +108,44 @@ class LegnextClient:
         self.time_scale = time_scale
         self._rng = rng or random.Random()
         self._sleep = sleep
-        self._http = httpx2.AsyncClient(
-            base_url=self.base_url + "/",
-            auth=_ApiKeyAuth(self._key),
-            transport=transport,
-            timeout=timeout or httpx2.Timeout(
-                connect=policy.CONNECT_TIMEOUT_S, read=policy.READ_TIMEOUT_S,
-                write=policy.WRITE_TIMEOUT_S, pool=policy.POOL_TIMEOUT_S,
-            ),
-            limits=httpx2.Limits(
-                max_connections=policy.MAX_CONNECTIONS,
-                max_keepalive_connections=policy.MAX_KEEPALIVE_CONNECTIONS,
-            ),
-            follow_redirects=False,
-            headers={"user-agent": f"legnext-mcp/{__version__}", "accept": "application/json"},
-        )
-        self._downloads = httpx2.AsyncClient(
-            transport=download_transport,
-            timeout=httpx2.Timeout(policy.DOWNLOAD_TIMEOUT_S, connect=policy.CONNECT_TIMEOUT_S),
-            follow_redirects=True,
-            max_redirects=5,
-            headers={"user-agent": f"legnext-mcp/{__version__}"},
-        )
+        self._transports = (transport, download_transport)
+        self._timeout = timeout
+        # Built on first use: each AsyncClient loads the CA bundle (~25 ms), which a server that only
+        # answers tools/list should not pay at start-up.
+        self._api_http: httpx2.AsyncClient | None = None
+        self._download_http: httpx2.AsyncClient | None = None
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        if self._api_http is None:
+            self._api_http = httpx2.AsyncClient(
+                base_url=self.base_url + "/",
+                auth=_ApiKeyAuth(self._key),
+                transport=self._transports[0],
+                timeout=self._timeout or httpx2.Timeout(
+                    connect=policy.CONNECT_TIMEOUT_S, read=policy.READ_TIMEOUT_S,
+                    write=policy.WRITE_TIMEOUT_S, pool=policy.POOL_TIMEOUT_S,
+                ),
+                limits=httpx2.Limits(
+                    max_connections=policy.MAX_CONNECTIONS,
+                    max_keepalive_connections=policy.MAX_KEEPALIVE_CONNECTIONS,
+                ),
+                follow_redirects=False,
+                headers={"user-agent": f"legnext-mcp/{__version__}", "accept": "application/json"},
+            )
+        return self._api_http
+
+    @property
+    def _downloads(self) -> httpx2.AsyncClient:
+        if self._download_http is None:
+            self._download_http = httpx2.AsyncClient(
+                transport=self._transports[1],
+                timeout=httpx2.Timeout(policy.DOWNLOAD_TIMEOUT_S, connect=policy.CONNECT_TIMEOUT_S),
+                follow_redirects=True,
+                max_redirects=5,
+                headers={"user-agent": f"legnext-mcp/{__version__}"},
+            )
+        return self._download_http
 
     def __repr__(self) -> str:
         return f"LegnextClient(base_url={self.base_url!r}, api_key='***')"
@@ -141,8 +158,9 @@ class LegnextClient:
 
     async def aclose(self) -> None:
         """Close both HTTP clients."""
-        await self._http.aclose()
-        await self._downloads.aclose()
+        for http in (self._api_http, self._download_http):
+            if http is not None:
+                await http.aclose()
 
     # --- endpoints --------------------------------------------------------------------------------
 
@@ -183,18 +201,25 @@ class LegnextClient:
         timeout: float,
         on_poll: OnPoll | None = None,
         known: Job | None = None,
+        prompt: str | None = None,
     ) -> Job:
         """Poll until the job completes, and return it.
 
         ``known`` is a snapshot we already have (e.g. the submit answer): the first GET then waits for
         the task type's first poll time instead of going out at once. ``on_poll`` is awaited after every
-        GET. The wait is bounded by a monotonic deadline; cancelling the caller stops it at once.
+        GET. ``prompt`` (the job's prompt, when known) picks the faster schedule for turbo, draft and v8
+        jobs. The wait is bounded by a monotonic deadline; cancelling the caller stops it at once.
 
         Raises: JobFailedError (status failed), WaitTimeoutError (deadline passed; ``last`` holds the
         latest snapshot), and whatever :meth:`get_job` raises.
         """
         start = time.monotonic()
         deadline = start + timeout
+        # A job submitted earlier (a second wait) is already that old: count it toward the schedule.
+        # Only against the real API: the simulator's clock runs at another speed than ours.
+        age = 0.0
+        if known is not None and known.meta.created_at is not None and self.time_scale == 1.0:
+            age = max((datetime.now(UTC) - known.meta.created_at).total_seconds(), 0.0)
         last = known
         polls = 0
         while True:
@@ -208,8 +233,9 @@ class LegnextClient:
                 break
             delay = 0.0
             if last is not None:
-                plan = policy.poll_plan(last.task_type)
-                delay = policy.next_poll_delay(plan, (now - start) * self.time_scale, polls, self.time_scale)
+                plan = policy.poll_plan(last.task_type, prompt)
+                elapsed = (now - start) * self.time_scale + age
+                delay = policy.next_poll_delay(plan, elapsed, polls, self.time_scale)
             # The last sleep is cut to the deadline and followed by one final look.
             await self._sleep(min(delay, remaining))
             last = await self.get_job(job_id)

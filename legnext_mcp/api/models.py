@@ -111,7 +111,8 @@ class VideoType(IntEnum):
 
 
 class _Wire(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True)
+    # defer_build: validators are made on first use, not at import (start-up time; benchmarks/cold_start.py)
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True, defer_build=True)
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON body the API expects (aliases, no unset optionals)."""
@@ -459,7 +460,7 @@ UrlList = Annotated[list[str], BeforeValidator(_null_to_list)]
 
 
 class _Tolerant(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class ErrorInfo(_Tolerant):

@@ -7,8 +7,8 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from mcp.server import MCPServer
+from mcp_types import Icon, ToolAnnotations
 from mcp_types import Tool as MCPTool
-from mcp_types import ToolAnnotations
 
 from legnext_mcp import __version__
 from legnext_mcp.api import LegnextClient
@@ -18,7 +18,7 @@ from legnext_mcp.server.job_tools import JOB_TOOLS
 from legnext_mcp.server.prompts import register_prompts
 from legnext_mcp.server.resources import register_resources
 from legnext_mcp.server.runtime import Runtime, RuntimeRef
-from legnext_mcp.server.schema import lean_tool
+from legnext_mcp.server.schema import brief_output_of, lean_tool, output_model
 from legnext_mcp.server.tool_factory import make_estimate_tool, make_tool
 from legnext_mcp.settings import Settings
 
@@ -43,10 +43,30 @@ ADMIN_TOOLS: list[tuple[Callable[..., Any], str, str, dict[str, bool]]] = [
 
 
 class LegnextServer(MCPServer[Runtime]):
-    """MCPServer whose tools/list is lean (see ``schema``): same tools, a fraction of the context."""
+    """MCPServer whose tools/list is lean (see ``schema``): same tools, a fraction of the context.
+
+    A tool returning ``Annotated[CallToolResult, Model]`` builds its own structured content from
+    ``Model``; its output schema is made here once per model, instead of by the SDK once per tool
+    (pydantic schema generation was most of the start-up time with 27 tools).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._outputs: dict[str, dict[str, Any]] = {}
+
+    def add_tool(self, fn: Callable[..., Any], name: str | None = None, title: str | None = None,
+                 description: str | None = None, annotations: ToolAnnotations | None = None,
+                 icons: list[Icon] | None = None, meta: dict[str, Any] | None = None,
+                 structured_output: bool | None = None) -> None:
+        model = output_model(fn)
+        if model is not None:
+            self._outputs[name or fn.__name__] = brief_output_of(model)
+            structured_output = False  # the tool builds its structured content itself
+        super().add_tool(fn, name=name, title=title, description=description, annotations=annotations, icons=icons,
+                         meta=meta, structured_output=structured_output)
 
     async def list_tools(self) -> list[MCPTool]:
-        return [lean_tool(tool) for tool in await super().list_tools()]
+        return [lean_tool(tool, self._outputs.get(tool.name)) for tool in await super().list_tools()]
 
 
 def _sandbox_client(settings: Settings, stack: AsyncExitStack) -> LegnextClient:
@@ -86,7 +106,7 @@ def build_server(settings: Settings, client: LegnextClient | None = None) -> MCP
 
     server: MCPServer[Runtime] = LegnextServer(
         "legnext", title="Legnext Midjourney", version=__version__, instructions=INSTRUCTIONS,
-        lifespan=lifespan, log_level=settings.log_level,  # type: ignore[arg-type]
+        lifespan=lifespan, log_level=settings.log_level,
     )
     for spec in JOB_TOOLS:
         if spec.group in settings.toolsets:

@@ -156,8 +156,10 @@ async def wait_jobs(ctx: Context[Any, Any], jobs: list[Job], timeout_s: float | 
         await report()
 
     async def one(job: Job) -> None:
+        entry = await rt.ledger.get(job.job_id)
         try:
-            latest[job.job_id] = await rt.client.wait(job.job_id, timeout=limit, on_poll=on_poll, known=job)
+            latest[job.job_id] = await rt.client.wait(job.job_id, timeout=limit, on_poll=on_poll, known=job,
+                                                      prompt=entry.prompt if entry else None)
         except WaitTimeoutError as exc:
             if exc.last is not None:
                 latest[job.job_id] = exc.last

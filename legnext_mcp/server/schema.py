@@ -10,9 +10,12 @@ validation is unchanged: it runs on the full pydantic models.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import cache
+from typing import Annotated, Any, get_args, get_origin, get_type_hints
 
 from mcp_types import Tool, ToolAnnotations
+from pydantic import BaseModel
 
 # ToolAnnotations defaults from the MCP spec; a hint equal to its default says nothing.
 _HINT_DEFAULTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": False,
@@ -84,10 +87,25 @@ def lean_annotations(hints: ToolAnnotations | None) -> ToolAnnotations | None:
     return ToolAnnotations(**values)
 
 
-def lean_tool(tool: Tool) -> Tool:
+def output_model(fn: Callable[..., Any]) -> type[BaseModel] | None:
+    """``Model`` of a tool returning ``Annotated[CallToolResult, Model]``, else None."""
+    returned = get_type_hints(fn, include_extras=True).get("return")
+    if get_origin(returned) is Annotated:
+        model = get_args(returned)[1]
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            return model
+    return None
+
+
+@cache
+def brief_output_of(model: type[BaseModel]) -> dict[str, Any]:
+    return brief_output(model.model_json_schema())
+
+
+def lean_tool(tool: Tool, output_schema: dict[str, Any] | None = None) -> Tool:
     return tool.model_copy(update={
         "description": " ".join((tool.description or "").split()),
         "input_schema": compact_input(tool.input_schema),
-        "output_schema": brief_output(tool.output_schema) if tool.output_schema else None,
+        "output_schema": output_schema or (brief_output(tool.output_schema) if tool.output_schema else None),
         "annotations": lean_annotations(tool.annotations),
     })

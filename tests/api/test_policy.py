@@ -68,11 +68,20 @@ def test_poll_plans_differ_by_task_class_and_accept_both_spellings() -> None:
     assert policy.poll_plan(None) is policy.poll_plan("diffusion")
 
 
-def test_poll_delay_tightens_when_the_job_is_due_and_scales_with_the_simulator() -> None:
+def test_poll_delay_waits_for_the_fastest_job_then_looks_often_and_scales_with_the_simulator() -> None:
     plan = policy.poll_plan("diffusion")
-    assert policy.next_poll_delay(plan, 0, 0) == plan.first_s
-    assert policy.next_poll_delay(plan, 10, 1) == plan.interval_s
-    assert policy.next_poll_delay(plan, plan.late_after_s + 1, 5) == plan.late_interval_s
+    assert policy.next_poll_delay(plan, 0, 0) == plan.first_s == 30.0  # images take 30-80 s
+    assert policy.next_poll_delay(plan, 12, 0) == 18.0  # a job already 12 s old: look at 30 s
+    assert policy.next_poll_delay(plan, 31, 1) == plan.interval_s < 3.0
+    assert policy.next_poll_delay(plan, plan.late_after_s + 1, 20) == plan.late_interval_s
     assert policy.next_poll_delay(plan, 0, 0, time_scale=10) == pytest.approx(plan.first_s / 10)
     assert all(policy.next_poll_delay(p, e, n) <= policy.MAX_POLL_INTERVAL_S
-               for p in policy.POLL_PLANS.values() for e in (0, 100) for n in (0, 3))
+               for p in policy.POLL_PLANS.values() for e in (0, 100, 500) for n in (1, 3))
+
+
+def test_turbo_draft_and_v8_prompts_get_the_fast_image_schedule() -> None:
+    slow = policy.poll_plan("diffusion", "a fox --v 7")
+    for prompt in ("a fox --turbo", "a fox --v 7 --draft", "a fox --v 8.1", "a fox --v 8 --hd"):
+        assert policy.poll_plan("diffusion", prompt) is policy.POLL_PLANS["image-fast"] is not slow
+    assert policy.poll_plan("upscale", "a fox --turbo") is policy.poll_plan("upscale")
+    assert policy.poll_plan("diffusion", "a fox --v 6.1") is slow

@@ -1,0 +1,47 @@
+"""Cold start: spawn the server over stdio until its tools/list answer arrives, legnext-mcp against a
+minimal one-tool MCPServer started the same way, interleaved; plus import times of legnext_mcp.api and
+mcp in fresh interpreters. Goal: ratio <= 1.10 (median of >= 10 runs each)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import anyio
+from mcp import Client, StdioServerParameters
+
+from benchmarks._common import legnext_params, median, minimal_params, table
+
+
+async def spawn_to_tools_list(params: StdioServerParameters) -> float:
+    start = time.perf_counter()
+    async with Client(params) as client:
+        await client.list_tools()
+        return time.perf_counter() - start
+
+
+def import_time(module: str) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+
+
+async def main(runs: int = 10) -> str:
+    ours: list[float] = []
+    base: list[float] = []
+    for _ in range(runs):  # interleaved, so drift on a noisy machine hits both alike
+        base.append(await spawn_to_tools_list(minimal_params()))
+        ours.append(await spawn_to_tools_list(legnext_params()))
+    api = [import_time("legnext_mcp.api") for _ in range(5)]
+    mcp = [import_time("mcp.server") for _ in range(5)]
+    ratio = median(ours) / median(base)
+    return table(f"Cold start: spawn -> tools/list answer (median of {runs}, interleaved)",
+                 ["measure", "legnext-mcp", "minimal MCPServer", "ratio", "goal"],
+                 [["spawn to tools/list", f"{median(ours) * 1000:.0f} ms", f"{median(base) * 1000:.0f} ms",
+                   f"{ratio:.2f}", "<= 1.10 " + ("met" if ratio <= 1.10 else "NOT met")],
+                  ["import legnext_mcp.api / mcp.server", f"{median(api) * 1000:.0f} ms",
+                   f"{median(mcp) * 1000:.0f} ms", f"{median(api) / median(mcp):.2f}", "well under 1"]])
+
+
+if __name__ == "__main__":
+    print(anyio.run(main))
