@@ -15,7 +15,6 @@ from legnext_mcp.api.errors import InvalidRequestError
 from legnext_mcp.api.models import (
     EditRequest,
     EnhanceRequest,
-    EnhanceUpscaleRequest,
     ExtendVideoRequest,
     InpaintRequest,
     Job,
@@ -27,7 +26,6 @@ from legnext_mcp.api.models import (
     RerollRequest,
     UpscaleRequest,
     VariationRequest,
-    VideoDiffusionRequest,
     VideoUpscaleRequest,
 )
 from legnext_mcp.api.prompt import PromptError, parse_prompt
@@ -102,7 +100,3 @@ def check_parent(request: JobRequest, parent: Job, *, parent_prompt: str | None,
                           f"{'v' if parsed.version[0].isdigit() else ''}{parsed.version} without draft. "
                           "Use upscale instead, or imagine again with --v 7 --draft.")
 
-
-NEEDS_PARENT: tuple[type[JobRequest], ...] = (
-    *ACTIONS, EnhanceRequest, ExtendVideoRequest, VideoUpscaleRequest, VideoDiffusionRequest, EnhanceUpscaleRequest,
-)

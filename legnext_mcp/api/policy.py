@@ -9,10 +9,11 @@ from __future__ import annotations
 import email.utils
 import math
 import random
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
+
+from legnext_mcp.api.prompt import PromptError, parse_prompt
 
 # --- HTTP limits -----------------------------------------------------------------------------------
 CONNECT_TIMEOUT_S = 10.0
@@ -151,8 +152,6 @@ POLL_PLANS: dict[str, PollPlan] = {
 }
 #: After the first look, never wait longer than this between looks, so a stuck status is noticed.
 MAX_POLL_INTERVAL_S = 10.0
-#: Prompt flags that make an image job several times faster (turbo, draft, the v8 family).
-_FAST_MARKERS = re.compile(r"(?:^|\s)--(?:turbo|draft|v\s*8(?:\.1)?|version\s+8(?:\.1)?)(?=\s|$)", re.IGNORECASE)
 
 _TASK_CLASS: dict[str, str] = {
     "describe": "text",
@@ -172,9 +171,18 @@ def poll_plan(task_type: str | None, prompt: str | None = None) -> PollPlan:
     image plan when the job's prompt asks for turbo, draft or a v8 model."""
     key = (task_type or "").replace("_", "-")
     kind = _TASK_CLASS.get(key, "image")
-    if kind == "image" and prompt and _FAST_MARKERS.search(prompt):
+    if kind == "image" and prompt and _is_fast(prompt):
         kind = "image-fast"
     return POLL_PLANS[kind]
+
+
+def _is_fast(prompt: str) -> bool:
+    """Turbo, draft and the v8 family make an image job several times faster."""
+    try:
+        parsed = parse_prompt(prompt)
+    except PromptError:
+        return False
+    return parsed.version in ("8", "8.1") or bool({"turbo", "draft"} & parsed.names)
 
 
 def next_poll_delay(plan: PollPlan, elapsed_s: float, polls_done: int, time_scale: float = 1.0) -> float:

@@ -214,7 +214,7 @@ def parse_prompt(prompt: str, *, video: bool = False) -> ParsedPrompt:
         if name in UNSUPPORTED and not (video and name == "bs"):
             raise PromptError(f"--{written} is not supported by the API; {UNSUPPORTED[name]}.")
     if video:
-        return _check_video(prompt, body, found)
+        return _check_video(body, found)
     if "v" in seen and "niji" in seen:
         raise PromptError("--v and --niji cannot be used together; keep one (niji is its own model).")
     if "fast" in seen and "turbo" in seen:
@@ -272,7 +272,7 @@ def _check_value(flag: Flag, written: str, value: str, version: str) -> None:
         raise PromptError(f"--{written} needs a value ({flag.summary}).")
 
 
-def _check_video(prompt: str, body: str, found: list[tuple[str, str, str]]) -> ParsedPrompt:
+def _check_video(body: str, found: list[tuple[str, str, str]]) -> ParsedPrompt:
     for written, name, value in found:
         flag = _VIDEO_BY_NAME.get(name)
         if flag is None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from legnext_mcp.api import Job, JobStatus
 from legnext_mcp.api.policy import OPERATION_WINDOW_S, STORAGE_WINDOW_S
@@ -18,20 +18,8 @@ VIDEO_TASKS = {"video-diffusion", "extend-video", "video-upscale"}
 TEXT_TASKS = {"describe", "shorten"}
 
 
-def _compact_schema(schema: dict[str, Any]) -> None:
-    """Output schemas repeat on every tool in tools/list: keep types, drop titles and per-field prose
-    (the field names and the model description carry the meaning; the Python fields keep their docs)."""
-    schema.pop("title", None)
-    for prop in schema.get("properties", {}).values():
-        prop.pop("title", None)
-        prop.pop("description", None)
-        prop.pop("default", None)
-    for sub in schema.get("$defs", {}).values():
-        _compact_schema(sub)
-
-
 class OutputModel(BaseModel):
-    model_config = ConfigDict(json_schema_extra=_compact_schema)
+    """Base of the structured results. tools/list declares a brief form of each (server/schema.py)."""
 
 
 class JobResult(OutputModel):
