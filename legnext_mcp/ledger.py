@@ -34,7 +34,29 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at    REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_recorded ON jobs (recorded_at DESC);
+CREATE TABLE IF NOT EXISTS uncertain (
+    id            INTEGER PRIMARY KEY,
+    task_type     TEXT NOT NULL,
+    prompt        TEXT,
+    request_json  TEXT NOT NULL,
+    reason        TEXT NOT NULL,
+    points        INTEGER NOT NULL,
+    recorded_at   REAL NOT NULL
+);
 """
+
+
+@dataclass(frozen=True)
+class UncertainSubmission:
+    """A job request that reached the API without an answer we could read: the job may exist (and cost
+    ``points``) but its id is unknown. Kept so it is not forgotten, and counted by the daily budget."""
+
+    task_type: str
+    prompt: str | None
+    request: dict[str, Any]
+    reason: str
+    points: int
+    recorded_at: float
 
 
 @dataclass(frozen=True)
@@ -119,6 +141,21 @@ class Ledger:
 
         await self._call(write)
 
+    async def record_uncertain(self, request: JobRequest, reason: str, points: int) -> None:
+        """Keep a submission whose outcome is unknown (see :class:`UncertainSubmission`)."""
+        row = (request.task_type, request_prompt(request), json.dumps(request.to_wire()), reason, points, time.time())
+        await self._call(lambda db: db.execute(
+            "INSERT INTO uncertain (task_type, prompt, request_json, reason, points, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)", row))
+
+    async def uncertain(self, *, since: float = 0.0, limit: int = 100) -> list[UncertainSubmission]:
+        """Uncertain submissions recorded since ``since`` (epoch seconds), newest first."""
+        rows = await self._call(lambda db: db.execute(
+            "SELECT task_type, prompt, request_json, reason, points, recorded_at FROM uncertain "
+            "WHERE recorded_at >= ? ORDER BY recorded_at DESC LIMIT ?", (since, limit)).fetchall())
+        return [UncertainSubmission(task_type=t, prompt=p, request=json.loads(r), reason=why, points=n,
+                                    recorded_at=at) for t, p, r, why, n, at in rows]
+
     async def get(self, job_id: str) -> LedgerEntry | None:
         rows = await self._call(lambda db: db.execute(
             "SELECT job_json, prompt, parent_job_id, request_json, recorded_at, updated_at FROM jobs "
@@ -143,7 +180,8 @@ class Ledger:
 
     async def points_since(self, since: float) -> int:
         """Points of the jobs recorded since ``since`` (epoch seconds): consumed when finished, reserved
-        while running, nothing for failed jobs. What the daily budget counts."""
+        while running, nothing for failed jobs, the estimate for uncertain submissions (they may have been
+        charged). What the daily budget counts."""
         rows = await self._call(lambda db: db.execute(
             "SELECT job_json FROM jobs WHERE recorded_at >= ?", (since,)).fetchall())
         total = 0
@@ -153,7 +191,7 @@ class Ledger:
             if job.status.value == "failed":
                 continue
             total += usage.consume if job.status.value == "completed" else max(usage.frozen, usage.consume)
-        return total
+        return total + sum(u.points for u in await self.uncertain(since=since, limit=1_000_000))
 
     async def ids(self, prefix: str = "", limit: int = 20) -> list[str]:
         """Job ids starting with ``prefix``, newest first (for argument completion)."""

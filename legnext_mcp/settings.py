@@ -13,6 +13,7 @@ from legnext_mcp.api.client import DEFAULT_BASE_URL
 #: Hosts give a tool call about 60 s; hand a pending job back comfortably before that.
 DEFAULT_SOFT_DEADLINE_S = 45.0
 DEFAULT_PREVIEW_MAX_BYTES = 150_000
+DEFAULT_DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
 TOOLSETS = ("core", "edit", "video", "account")
 
 
@@ -66,9 +67,13 @@ class Settings:
     output_dir: Path = field(default_factory=lambda: _pictures_dir(os.environ))
     soft_deadline_s: float = DEFAULT_SOFT_DEADLINE_S
     preview_max_bytes: int = DEFAULT_PREVIEW_MAX_BYTES
+    #: Largest output file ``save_images`` and previews download; bigger files are refused, not truncated.
+    download_max_bytes: int = DEFAULT_DOWNLOAD_MAX_BYTES
     log_level: str = "WARNING"
     toolsets: frozenset[str] = frozenset(TOOLSETS)
     sandbox: bool = False
+    #: Simulated seconds per real second of the API's clock: 1 for the real API; a simulator's speed
+    #: (``--sandbox``, or ``LEGNEXT_TIME_SCALE`` for ``legnext-mcp sandbox`` on LEGNEXT_BASE_URL).
     time_scale: float = 1.0
     #: Refuse a job that would take the last 24 hours' points (from the ledger) above this. None: no cap.
     max_points_per_day: int | None = None
@@ -97,16 +102,25 @@ class Settings:
         level = env.get("LEGNEXT_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             raise SettingsError(f"LEGNEXT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
+        base_url = (env.get("LEGNEXT_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
+        if not sandbox:
+            time_scale = _float(env, "LEGNEXT_TIME_SCALE", 1.0, 1.0, 100_000)
+            if time_scale != 1.0 and base_url == DEFAULT_BASE_URL.rstrip("/"):
+                # A scaled schedule would poll the real API many times faster than its jobs run.
+                raise SettingsError("LEGNEXT_TIME_SCALE is for a simulator (legnext-mcp sandbox); set "
+                                    "LEGNEXT_BASE_URL to it, or unset LEGNEXT_TIME_SCALE for the real API")
         data_dir = Path(env["LEGNEXT_DATA_DIR"]) if env.get("LEGNEXT_DATA_DIR") else _user_data_dir(env)
         output_dir = Path(env["LEGNEXT_OUTPUT_DIR"]) if env.get("LEGNEXT_OUTPUT_DIR") else _pictures_dir(env)
         return cls(
             api_key=key,
-            base_url=(env.get("LEGNEXT_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            base_url=base_url,
             data_dir=data_dir.expanduser().resolve(),
             output_dir=output_dir.expanduser().resolve(),
             soft_deadline_s=_float(env, "LEGNEXT_WAIT_SOFT_DEADLINE_S", DEFAULT_SOFT_DEADLINE_S, 1, 3600),
             preview_max_bytes=int(_float(env, "LEGNEXT_PREVIEW_MAX_BYTES", DEFAULT_PREVIEW_MAX_BYTES,
                                          5_000, 5_000_000)),
+            download_max_bytes=int(_float(env, "LEGNEXT_DOWNLOAD_MAX_BYTES", DEFAULT_DOWNLOAD_MAX_BYTES,
+                                          1_000, 2**31)),
             log_level=level,
             toolsets=toolsets,
             sandbox=sandbox,

@@ -18,6 +18,12 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
+@pytest.fixture(params=["auto", "legacy"])
+def mode(request: pytest.FixtureRequest) -> str:
+    """The MCP protocol era mcp.Client speaks: 2026-07-28 stateless ("auto") or 2025-11-25 ("legacy")."""
+    return str(request.param)
+
+
 @pytest.fixture
 def sandbox() -> SandboxApp:
     return SandboxApp(Engine(time_scale=FAST, seed=7))

@@ -37,7 +37,7 @@ from legnext_mcp.api.errors import (
     WaitTimeoutError,
     error_for_status,
 )
-from legnext_mcp.api.models import ApiErrorBody, Balance, Job, JobRequest, JobStatus
+from legnext_mcp.api.models import ApiErrorBody, Balance, Job, JobRequest, JobStatus, is_public_url
 from legnext_mcp.api.policy import Outcome, RequestKind
 
 DEFAULT_BASE_URL = "https://api.legnext.ai/api"
@@ -256,6 +256,9 @@ class LegnextClient:
         """
         if not url.startswith(("http://", "https://")):
             raise InvalidRequestError("Only http(s) URLs can be downloaded.", local=True)
+        if is_public_url(self.base_url) and not is_public_url(url):
+            # Output URLs of the real API are public; anything else is not ours to fetch.
+            raise InvalidRequestError(f"Refusing to download {url[:100]}: a private or local address.", local=True)
         try:
             async with self._downloads.stream("GET", url) as response:
                 if response.status_code != 200:

@@ -11,6 +11,8 @@ Responses are tolerant: unknown fields are kept, Go zero times and empty strings
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from datetime import datetime
 from enum import IntEnum, StrEnum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -28,12 +30,10 @@ from pydantic import (
 )
 
 from legnext_mcp.api.errors import InvalidRequestError
-from legnext_mcp.api.prompt import check_prompt, check_video_prompt
+from legnext_mcp.api.prompt import MAX_PROMPT_CHARS, MAX_URL_CHARS, check_prompt, check_video_prompt
 
 # --- shared field types ----------------------------------------------------------------------------
 
-MAX_PROMPT_CHARS = 8192
-MAX_URL_CHARS = 1024
 
 
 def _check_http_url(value: str) -> str:
@@ -46,19 +46,56 @@ def _check_http_url(value: str) -> str:
     return value
 
 
+def is_http_url(value: str) -> bool:
+    """Whether ``value`` is an absolute http(s) URL without credentials (what image URL fields take)."""
+    try:
+        _check_http_url(value)
+    except ValueError:
+        return False
+    return True
+
+
 def is_public_url(value: str) -> bool:
     """Whether an http(s) URL names a public host (not localhost, private, loopback or link-local).
 
-    Not applied by the request models (the sandbox serves images from 127.0.0.1); the server applies it
-    to URLs a model hands over, unless the API base itself is local.
+    Numeric hosts in any form a resolver accepts (``2130706433``, ``0x7f.1``, ``127.1``) are read as the
+    address they stand for. Not applied by the request models (the sandbox serves images from
+    127.0.0.1); the server applies it to URLs it sends or fetches, unless the API base itself is local.
     """
-    host = urlsplit(value).hostname or ""
-    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+    host = (urlsplit(value).hostname or "").rstrip(".").lower()
+    if not host or host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
         return False
     try:
         return ipaddress.ip_address(host).is_global
     except ValueError:
-        return True
+        pass
+    if all(part.isdigit() or part.startswith("0x") for part in host.split(".")):
+        try:  # inet_aton takes the shorthand and hex forms that ip_address refuses
+            return ipaddress.ip_address(socket.inet_aton(host)).is_global
+        except OSError:
+            return False
+    return True
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s,]+", re.IGNORECASE)
+
+
+def urls_in(request: BaseModel) -> list[str]:
+    """Every http(s) URL a request hands the API to fetch: URL fields and image prompts in its text."""
+    found: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, str):
+            found.extend(_URL_IN_TEXT.findall(value))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(request.model_dump(mode="json"))
+    return found
 
 
 HttpUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS), AfterValidator(_check_http_url)]

@@ -15,15 +15,18 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import urlsplit
 
 from legnext_mcp.api.errors import InvalidRequestError
 
 MAX_PROMPT_CHARS = 8192
+MAX_URL_CHARS = 1024
 VERSIONS: tuple[str, ...] = ("6", "6.1", "7", "8", "8.1", "niji 6")
 DEFAULT_VERSION = "7"
 ALL = frozenset(VERSIONS)
 
-Kind = Literal["switch", "int", "number", "choice", "text", "ratio", "optional-int", "optional-text"]
+Kind = Literal["switch", "int", "number", "choice", "text", "ratio", "optional-int", "optional-text", "url", "urls",
+               "style"]
 
 
 class PromptError(InvalidRequestError):
@@ -61,7 +64,8 @@ class Flag:
             return "; ".join(f"v{v}: {', '.join(c)}" if v[0].isdigit() else f"{v}: {', '.join(c)}"
                              for v, c in self.choices.items())
         return {"switch": "no value", "ratio": "W:H, whole numbers", "text": "text",
-                "optional-text": "optional text"}[self.kind]
+                "optional-text": "optional text", "url": "one http(s) image URL", "urls": "http(s) image URLs",
+                "style": "http(s) image URLs, a style code or random"}[self.kind]
 
 
 def _only(*versions: str) -> frozenset[str]:
@@ -100,15 +104,15 @@ FLAGS: tuple[Flag, ...] = (
     Flag("iw", "number", "image prompt weight (with image URLs at the start)", high=3),
     Flag("no", "text", "negative prompt: what to leave out", versions=_only("6.1", "7", "8"),
          why_not="negative prompts work on v6.1, v7 and v8 only (removed in v8.1)"),
-    Flag("sref", "text", "style reference: image URL(s) or a style code"),
+    Flag("sref", "style", "style reference: image URL(s) or a style code"),
     Flag("sw", "int", "style reference weight (default 100)", high=1000),
     Flag("sv", "choice", "style reference version (v8: 6 = legacy, 4x cost)",
          choices={"*": ("1", "2", "3", "4"), "8": ("1", "2", "3", "4", "6")}),
-    Flag("cref", "text", "character reference image URL(s)", versions=_only("6", "6.1", "7", "niji 6"),
+    Flag("cref", "urls", "character reference image URL(s)", versions=_only("6", "6.1", "7", "niji 6"),
          why_not="--cref is replaced by --oref on v8 and removed in v8.1"),
     Flag("cw", "int", "character reference weight (default 100)", high=100,
          versions=_only("6", "6.1", "7", "niji 6"), why_not="--cw goes with --cref (not on v8 or v8.1)"),
-    Flag("oref", "text", "omni reference: one image URL (2x GPU time)", versions=_only("7", "8"),
+    Flag("oref", "url", "omni reference: one image URL (2x GPU time)", versions=_only("7", "8"),
          why_not="omni reference exists on v7 and v8 only (removed in v8.1)"),
     Flag("ow", "int", "omni reference weight (default 100)", high=1000, versions=_only("7", "8"),
          why_not="--ow goes with --oref (v7 and v8 only)"),
@@ -118,7 +122,7 @@ FLAGS: tuple[Flag, ...] = (
 VIDEO_FLAGS: tuple[Flag, ...] = (
     Flag("motion", "choice", "low (default) or high camera and subject motion", choices={"*": ("low", "high")}),
     Flag("raw", "switch", "fewer automatic enhancements"),
-    Flag("end", "text", "image URL of the last frame"),
+    Flag("end", "url", "image URL of the last frame"),
     Flag("loop", "switch", "last frame equals the first"),
     Flag("bs", "choice", "videos per job (default 4; the price scales with it)", choices={"*": ("1", "2", "4")}),
 )
@@ -139,9 +143,9 @@ UNSUPPORTED: dict[str, str] = {
 _BY_NAME = {alias: f for f in FLAGS for alias in (f.name, *f.aliases)}
 _VIDEO_BY_NAME = {f.name: f for f in VIDEO_FLAGS}
 _FLAG = re.compile(r"(?:^|\s)--([A-Za-z][\w.-]*)")
-_GLUED = re.compile(r"(v|version|niji)(\d+(?:\.\d+)?)")  # "--v7", as 05-image-parameters.md writes it
+_GLUED = re.compile(r"(v|version|niji)([0-9]+(?:\.[0-9]+)?)")  # "--v7", as 05-image-parameters.md writes it
 _PERMUTATION = re.compile(r"\{[^{}]*,[^{}]*\}")
-_RATIO = re.compile(r"(\d{1,5}):(\d{1,5})")
+_RATIO = re.compile(r"([0-9]{1,5}):([0-9]{1,5})")  # [0-9]: \d also takes non-ASCII digits
 
 
 @dataclass(frozen=True)
@@ -253,13 +257,13 @@ def _check_value(flag: Flag, written: str, value: str, version: str) -> None:
     elif flag.kind in ("int", "number", "optional-int"):
         if flag.kind == "optional-int" and not value:
             return
-        pattern = r"\d+" if flag.kind != "number" else r"\d+(?:\.\d+)?"
+        pattern = r"[0-9]+" if flag.kind != "number" else r"[0-9]+(?:\.[0-9]+)?"
         if not re.fullmatch(pattern, value) or not flag.low <= float(value) <= flag.high:
             whole = "a whole number" if flag.kind != "number" else "a number"
             raise PromptError(f"--{written} needs {whole} {flag.low:g}-{flag.high:g} (got {value[:40]!r}).")
     elif flag.kind == "choice":
         allowed = flag.values_for(version)
-        normal = value.removesuffix(".0") if re.fullmatch(r"\d+\.0", value) else value
+        normal = value.removesuffix(".0") if re.fullmatch(r"[0-9]+\.0", value) else value
         if normal not in allowed:
             raise PromptError(f"--{written} {value[:40]} is not valid on model {label}; use one of "
                               f"{', '.join(allowed)}.")
@@ -268,8 +272,32 @@ def _check_value(flag: Flag, written: str, value: str, version: str) -> None:
         if not ratio or int(ratio.group(1)) == 0 or int(ratio.group(2)) == 0:
             raise PromptError(f"--{written} needs two whole numbers like 16:9 (got {value[:40]!r}); "
                               "write 139:100, not 1.39:1.")
-    elif flag.kind == "text" and not value:
+    elif flag.kind in ("text", "url", "urls", "style") and not value:
         raise PromptError(f"--{written} needs a value ({flag.summary}).")
+    elif flag.kind in ("url", "urls", "style"):
+        _check_references(flag, written, value.split())
+
+
+#: A style code (--sref 1234567890) or Midjourney's random style.
+_STYLE_CODE = re.compile(r"[0-9]{1,20}|random", re.IGNORECASE)
+
+
+def _check_references(flag: Flag, written: str, words: list[str]) -> None:
+    """Reference flags take image URLs the API fetches (05-image-parameters.md: "Image URL")."""
+    if flag.kind == "url" and len(words) > 1:
+        raise PromptError(f"--{written} takes one image URL (found {len(words)}); keep one.")
+    for word in words:
+        address = word.split("::", 1)[0]  # "URL::2" weights one reference
+        if flag.kind == "style" and _STYLE_CODE.fullmatch(address):
+            continue
+        parts = urlsplit(address)
+        if parts.username is not None or parts.password is not None:
+            raise PromptError(f"--{written}: an image URL must not carry a user name or password (user:pass@); "
+                              "the API would pass it on. Use a public URL without credentials.")
+        if parts.scheme not in ("http", "https") or not parts.hostname or len(address) > MAX_URL_CHARS:
+            extra = ", a style code or random" if flag.kind == "style" else ""
+            raise PromptError(f"--{written} needs http(s) image URLs of at most {MAX_URL_CHARS} characters{extra}; "
+                              f"{word[:60]!r} is not one.")
 
 
 def _check_video(body: str, found: list[tuple[str, str, str]]) -> ParsedPrompt:

@@ -34,7 +34,8 @@ class RequestRecord:
 
 @dataclass
 class Stats:
-    """What reached the simulator: every request, and job-creating POSTs counted per identical body."""
+    """What reached the simulator: every request, and the jobs it created counted per identical request
+    body (a count above 1 for a body sent once by the caller is a job paid twice)."""
 
     requests: list[RequestRecord] = field(default_factory=list)
     submissions: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -43,8 +44,10 @@ class Stats:
     def record(self, method: str, path: str, had_key: bool, body: bytes) -> None:
         with self._lock:
             self.requests.append(RequestRecord(method, path, had_key, body))
-            if method == "POST" and path.startswith("/api/v1/"):
-                self.submissions[(path, hashlib.sha256(body).hexdigest())] += 1
+
+    def created(self, path: str, body: bytes) -> None:
+        with self._lock:
+            self.submissions[(path, hashlib.sha256(body).hexdigest())] += 1
 
     def count(self, method: str | None = None, prefix: str = "") -> int:
         with self._lock:
@@ -140,9 +143,16 @@ class SandboxApp:
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"application/json")]})
             await send({"type": "http.response.body", "body": b'{"job_id": "abc", "status": '})
+        elif fault.kind == "body":
+            await send({"type": "http.response.start", "status": 200,
+                        "headers": [(b"content-type", fault.content_type.encode())]})
+            chunk = b"<" * 65536
+            for start in range(0, fault.size, len(chunk)):
+                await send({"type": "http.response.body", "body": chunk[:fault.size - start], "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
         else:  # drop: promise a body and cut it short; the server then closes the connection
             await send({"type": "http.response.start", "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"4096")]})
+                        "headers": [(b"content-type", fault.content_type.encode()), (b"content-length", b"4096")]})
             await send({"type": "http.response.body", "body": b'{"job_', "more_body": False})
 
     # --- the API ----------------------------------------------------------------------------------
@@ -167,6 +177,8 @@ class SandboxApp:
             return _json(400, flat_error(400, "request body must be a JSON object"))
         name = request.url.path.removeprefix("/api/v1/")
         status, payload = self.engine.submit(key, name, body, self._origin(request))
+        if status == 200:
+            self.stats.created(request.url.path, await request.body())
         return _json(status, payload)
 
     async def _get_job(self, request: Request) -> Response:

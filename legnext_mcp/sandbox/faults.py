@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["status", "slow", "drop", "malformed"]
+FaultKind = Literal["status", "slow", "drop", "malformed", "body"]
 
 
 @dataclass
@@ -15,8 +15,10 @@ class Fault:
 
     * ``status``: answer ``status`` (5xx, 429 with ``retry_after``...) with a flat error body;
     * ``slow``: wait ``delay_s`` real seconds before answering (past the client's read timeout);
-    * ``drop``: start a response and cut the connection mid-body;
-    * ``malformed``: answer 200 with a body that is not JSON.
+    * ``drop``: start a response (``content_type``) and cut the connection mid-body;
+    * ``malformed``: answer 200 with a body that is not JSON;
+    * ``body``: answer 200 with ``size`` bytes of ``content_type``, streamed without a length (what a
+      misconfigured or hostile file host sends: a web page instead of an image, or an endless file).
 
     With ``after_handling`` the request takes effect first (a job is created and paid for) and only the
     answer misbehaves: the case where a client cannot know whether its POST worked.
@@ -30,6 +32,8 @@ class Fault:
     retry_after: float | None = None
     delay_s: float = 0.0
     after_handling: bool = False
+    content_type: str = "application/json"
+    size: int = 0
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (

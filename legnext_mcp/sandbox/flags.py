@@ -66,7 +66,7 @@ def _flags(text: str) -> list[tuple[str, str]]:
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         name = match.group(1).lower()
         value = text[match.end():end].strip()
-        glued = re.fullmatch(r"(v|niji)(\d+(?:\.\d+)?)", name)  # "--v7" as written in 03-important-information.md
+        glued = re.fullmatch(r"(v|niji)([0-9]+(?:\.[0-9]+)?)", name)  # "--v7" as written in 03-important-information.md
         if glued and not value:
             name, value = glued.group(1), glued.group(2)
         found.append((_ALIASES.get(name, name), value))
@@ -125,7 +125,7 @@ def check_prompt(text: str, *, video: bool = False) -> tuple[PromptInfo | None, 
             if quality not in _QUALITY.get(info.version, set()):
                 return None, f"--q {value} is not valid for model version {info.version}"
         if name == "ar":
-            ratio = re.fullmatch(r"(\d{1,5}):(\d{1,5})", value)
+            ratio = re.fullmatch(r"([0-9]{1,5}):([0-9]{1,5})", value)  # ASCII digits only
             if not ratio or int(ratio.group(1)) == 0 or int(ratio.group(2)) == 0:
                 return None, "--ar must be two whole numbers like 16:9"
             info.aspect = (int(ratio.group(1)), int(ratio.group(2)))

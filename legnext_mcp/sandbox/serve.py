@@ -5,10 +5,20 @@ from __future__ import annotations
 import threading
 import time
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from legnext_mcp.sandbox.app import SandboxApp
 from legnext_mcp.sandbox.engine import Engine
+
+
+class _PeakSet(set[Any]):
+    """uvicorn's set of open connections, remembering its largest size."""
+
+    peak = 0
+
+    def add(self, item: Any) -> None:
+        super().add(item)
+        self.peak = max(self.peak, len(self))
 
 
 class LoopbackSandbox:
@@ -24,9 +34,16 @@ class LoopbackSandbox:
         config = uvicorn.Config(self.app, host=host, port=port, log_level="error", lifespan="off",
                                 access_log=False, timeout_keep_alive=5)
         self._server = uvicorn.Server(config)
+        self._open = _PeakSet()
+        self._server.server_state.connections = self._open  # uvicorn adds and discards each connection here
         self._thread = threading.Thread(target=self._server.run, name="legnext-sandbox", daemon=True)
         self.host = host
         self.port = port
+
+    @property
+    def peak_connections(self) -> int:
+        """The most TCP connections that were open at once."""
+        return self._open.peak
 
     @property
     def origin(self) -> str:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 from mcp.server import MCPServer
-from mcp_types import Icon, ToolAnnotations
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, Icon, InputRequiredResult, ToolAnnotations
 from mcp_types import Tool as MCPTool
 
 from legnext_mcp import __version__
@@ -42,6 +45,16 @@ ADMIN_TOOLS: list[tuple[Callable[..., Any], str, str, dict[str, bool]]] = [
 ]
 
 
+def unknown_arguments(tool: str, unknown: list[str], known: list[str]) -> str:
+    """The message for arguments a tool does not have, with the likely intended names."""
+    parts = []
+    for key in unknown[:5]:
+        close = difflib.get_close_matches(key.lower().replace("-", "_"), known, n=1, cutoff=0.6)
+        parts.append(f"{key[:40]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (f"{tool} has no argument {', '.join(parts)}. Nothing was sent. Its arguments are: "
+            f"{', '.join(known) or 'none'}.")
+
+
 class LegnextServer(MCPServer[Runtime]):
     """MCPServer whose tools/list is lean (see ``schema``): same tools, a fraction of the context.
 
@@ -68,6 +81,18 @@ class LegnextServer(MCPServer[Runtime]):
     async def list_tools(self) -> list[MCPTool]:
         return [lean_tool(tool, self._outputs.get(tool.name)) for tool in await super().list_tools()]
 
+    async def call_tool(self, name: str, arguments: dict[str, Any],
+                        context: Context[Runtime, Any] | None = None) -> CallToolResult | InputRequiredResult:
+        """Refuse arguments a tool does not have before anything runs. The SDK would drop them silently,
+        and a misspelt ``aspectRatio`` would then buy a square image instead of a question."""
+        tool = self._tool_manager.get_tool(name)
+        if tool is not None:
+            known = tool.parameters.get("properties", {})
+            unknown = [key for key in arguments if key not in known]
+            if unknown:
+                raise ToolError(unknown_arguments(name, unknown, list(known)))
+        return await super().call_tool(name, arguments, context)
+
 
 def _sandbox_client(settings: Settings, stack: AsyncExitStack) -> LegnextClient:
     """The simulator on a loopback port (so its image URLs open in a browser) and a client for it."""
@@ -93,7 +118,7 @@ def build_server(settings: Settings, client: LegnextClient | None = None) -> MCP
                     api = _sandbox_client(settings, stack)
                 else:
                     assert settings.api_key is not None  # Settings.from_env guarantees it
-                    api = LegnextClient(settings.api_key, base_url=settings.base_url)
+                    api = LegnextClient(settings.api_key, base_url=settings.base_url, time_scale=settings.time_scale)
                 stack.push_async_callback(api.aclose)
             ledger = Ledger(settings.ledger_path)
             await ledger.open()

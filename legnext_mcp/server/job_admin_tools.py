@@ -15,7 +15,7 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import Field
 
 from legnext_mcp.api import Job, LegnextError
-from legnext_mcp.files import atomic_write
+from legnext_mcp.files import atomic_write, write_new
 from legnext_mcp.server.job_tools import JobId, Timeout
 from legnext_mcp.server.results import (
     JobBatch,
@@ -23,6 +23,7 @@ from legnext_mcp.server.results import (
     JobResult,
     JobSummary,
     OutputModel,
+    UncertainSummary,
     result_text,
     structured,
 )
@@ -39,7 +40,9 @@ from legnext_mcp.server.runtime import (
 )
 
 Ctx = Context[Any, Any]
-_FOLDER = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.-]{0,63}$")
+_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.-]{0,62}[A-Za-z0-9_-]|[A-Za-z0-9]")
+#: Names Windows reserves for devices, whatever the extension.
+_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
 
 
 async def _load(ctx: Ctx, job_id: str) -> Job:
@@ -85,15 +88,26 @@ async def list_jobs(
         limit: Annotated[int, Field(ge=1, le=100, description="How many, newest first")] = 20,
 ) -> Annotated[CallToolResult, JobList]:
     """List jobs this server has submitted or seen (local history, newest first). Free."""
-    entries = await runtime(ctx).ledger.recent(status=status, task_type=task_type, limit=limit)
+    ledger = runtime(ctx).ledger
+    entries = await ledger.recent(status=status, task_type=task_type, limit=limit)
+    unsure = [] if status else await ledger.uncertain(limit=limit)
     summary = JobList(count=len(entries), jobs=[
         JobSummary(job_id=e.job.job_id, task_type=e.job.task_type, status=e.job.status.value, prompt=e.prompt,
-                   parent_job_id=e.parent_job_id,
-                   recorded_at=datetime.fromtimestamp(e.recorded_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
-        for e in entries])
+                   parent_job_id=e.parent_job_id, recorded_at=_iso(e.recorded_at))
+        for e in entries], uncertain=[
+        UncertainSummary(task_type=u.task_type, prompt=u.prompt, reason=u.reason, estimated_points=u.points,
+                         recorded_at=_iso(u.recorded_at))
+        for u in unsure if not task_type or u.task_type == task_type.replace("_", "-")])
     lines = [f"{s.job_id}  {s.task_type:<17} {s.status:<10} {(s.prompt or '')[:60]}" for s in summary.jobs]
+    lines += [f"uncertain ({u.recorded_at}): {u.task_type} {(u.prompt or '')[:60]!r} may have been created without "
+              "an id reaching us; check the account's job history before submitting it again"
+              for u in summary.uncertain]
     text = "\n".join(lines) if lines else "No jobs recorded yet."
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=structured(summary))
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class BalanceResult(OutputModel):
@@ -123,9 +137,10 @@ async def get_balance(ctx: Ctx) -> Annotated[CallToolResult, BalanceResult]:
 def _target_dir(base: Path, folder: str | None) -> Path:
     if folder is None:
         return base
-    if not _FOLDER.match(folder) or ".." in folder:
-        raise ToolError("folder must be a plain sub-folder name (letters, digits, space, '_', '-', '.'), "
-                        "not a path; files always go inside the output directory.")
+    if not _FOLDER.fullmatch(folder) or ".." in folder or folder.split(".")[0].upper() in _DEVICES:
+        raise ToolError(f"folder {folder[:70]!r} is not allowed: use a plain sub-folder name (letters, digits, space, "
+                        "'_', '-', '.'; not ending in a dot or space), not a path; files always go inside the output "
+                        "directory.")
     target = (base / folder).resolve()
     if not target.is_relative_to(base.resolve()):
         raise ToolError("folder must stay inside the output directory.")
@@ -139,18 +154,17 @@ async def save_images(
 ) -> Annotated[CallToolResult, JobResult]:
     """Download a finished job's images/videos into the output directory, with a JSON sidecar. Free."""
     rt = runtime(ctx)
+    target = _target_dir(rt.settings.output_dir, folder)  # a bad folder costs no request
     job = await _load(ctx, job_id)
     if job.status.value != "completed":
         raise ToolError(f"Job {job.job_id} is {job.status.value}; only completed jobs have files. "
                         f"Call wait_for_job(job_ids=['{job.job_id}']) first.")
-    target = _target_dir(rt.settings.output_dir, folder)
     saved: list[str] = []
     for index in range(len(output_urls(job))):
         data, content_type = await fetch_output(rt, job, index)
         ext = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4", "image/tiff": "tiff"}.get(
             content_type, "png")
-        path = target / f"{job.job_id}_{index}.{ext}"
-        await anyio.to_thread.run_sync(atomic_write, path, data)
+        path = await anyio.to_thread.run_sync(write_new, target / f"{job.job_id}_{index}.{ext}", data)
         saved.append(str(path))
     result = await describe_job(rt, job, saved_files=saved)
     sidecar = {"job_id": job.job_id, "task_type": job.task_type, "prompt": result.prompt, "seed": result.seed,

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field
 
 from legnext_mcp.api import models as m
+from legnext_mcp.api.errors import InvalidRequestError
 from legnext_mcp.api.models import build_request
 from legnext_mcp.api.prompt import merge_prompt
 
@@ -55,13 +56,15 @@ _VIDEO = {"480p": m.VideoType.SD_480P, "720p": m.VideoType.HD_720P}
 
 
 def _mask(areas: list[m.Polygon] | None, mask_url: str | None) -> dict[str, Any] | None:
+    if areas is not None and mask_url is not None:
+        raise InvalidRequestError("Give areas (polygons) or mask_url (a mask image), not both.", local=True)
     if areas is None and mask_url is None:
         return None
     return {"areas": areas, "url": mask_url}
 
 
 # Typed Midjourney parameters (rendered as --flags by api.prompt.merge_prompt, checked per model version).
-AspectRatio = Annotated[str | None, Field(pattern=r"^\d{1,5}:\d{1,5}$", description="--ar, e.g. 16:9")]
+AspectRatio = Annotated[str | None, Field(pattern=r"^[0-9]{1,5}:[0-9]{1,5}$", description="--ar, e.g. 16:9")]
 Version = Annotated[Literal["6", "6.1", "7", "8", "8.1", "niji 6"] | None, Field(description="--v (default 7)")]
 Stylize = Annotated[int | None, Field(ge=0, le=1000, description="--s: artistry")]
 Chaos = Annotated[int | None, Field(ge=0, le=100, description="--c: variety")]
@@ -206,6 +209,10 @@ def video_diffusion(
     """Animate an image into short videos (--motion low|high, --loop, --bs 1|2|4 in the prompt). 480 points."""
     text = prompt
     if image_url is not None:
+        if job_id is not None or image_no is not None:
+            raise InvalidRequestError("Give one source: job_id with image_no, or image_url (not both).", local=True)
+        if not m.is_http_url(image_url):
+            raise InvalidRequestError(f"image_url must be an http(s) URL (got {image_url[:60]!r}).", local=True)
         text = f"{image_url} {prompt or ''}".strip()
     return build_request(m.VideoDiffusionRequest, job_id=job_id, image_no=image_no, prompt=text,
                          video_type=_VIDEO[video_type])

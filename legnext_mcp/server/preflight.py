@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from mcp.server.mcpserver.resolve import Elicit
 from pydantic import BaseModel, Field
@@ -14,6 +15,7 @@ from legnext_mcp.api import Job, JobRequest
 from legnext_mcp.api.costs import Estimate, estimate
 from legnext_mcp.api.errors import InvalidRequestError
 from legnext_mcp.api.followups import check_parent, parent_id
+from legnext_mcp.api.models import is_public_url, urls_in
 from legnext_mcp.server.runtime import Runtime
 from legnext_mcp.settings import Settings
 
@@ -57,12 +59,35 @@ async def load_parent(rt: Runtime, job_id: str) -> tuple[Job, str | None]:
     return job, entry.prompt if entry else None
 
 
+def check_addresses(rt: Runtime, request: JobRequest) -> None:
+    """Refuse image URLs that carry credentials (the API would pass them on to wherever it fetches), and
+    URLs on private, loopback or link-local addresses: the API's servers cannot reach them, and the URL
+    would leak an internal address. Local addresses are allowed when the API itself is local (the
+    sandbox serves its own images from 127.0.0.1).
+
+    Raises:
+        InvalidRequestError: naming the URL and what to do instead.
+    """
+    local_api = not is_public_url(rt.client.base_url)
+    for url in urls_in(request):
+        if "@" in urlsplit(url).netloc:
+            raise InvalidRequestError(
+                f"{url.split('@', 1)[-1][:80]!r}: an image URL must not carry a user name or password (user:pass@). "
+                "Use a public URL without credentials. Nothing was sent.", local=True)
+        if not local_api and not is_public_url(url):
+            raise InvalidRequestError(
+                f"{url[:100]} is not a public address (localhost, a private network or link-local); the "
+                "Legnext servers fetch images from the internet and cannot reach it. Put the image at a public "
+                "https URL and pass that. Nothing was sent.", local=True)
+
+
 async def preflight(rt: Runtime, request: JobRequest) -> Plan:
     """Check the parent, price the request and apply the daily budget.
 
     Raises:
         LegnextError: a local InvalidRequestError saying what to change, or the parent lookup's error.
     """
+    check_addresses(rt, request)
     parent = parent_id(request)
     if parent is not None:
         job, prompt = await load_parent(rt, parent)

@@ -71,11 +71,22 @@ class JobSummary(OutputModel):
     recorded_at: str = Field(description="When this server first saw the job (UTC)")
 
 
+class UncertainSummary(OutputModel):
+    """A request sent without a readable answer: the job may exist (and cost points), its id is unknown."""
+
+    task_type: str
+    prompt: str | None = None
+    reason: str
+    estimated_points: int
+    recorded_at: str
+
+
 class JobList(OutputModel):
-    """Jobs from the local ledger, newest first."""
+    """Jobs from the local ledger, newest first, and submissions whose outcome is unknown."""
 
     jobs: list[JobSummary]
     count: int
+    uncertain: list[UncertainSummary] = Field(default_factory=list)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -22,6 +22,7 @@ from legnext_mcp.api import (
     JobRequest,
     LegnextClient,
     LegnextError,
+    SubmissionUncertainError,
     WaitTimeoutError,
 )
 from legnext_mcp.files import atomic_write
@@ -33,7 +34,7 @@ log = logging.getLogger("legnext_mcp.server")
 
 #: Progress notifications go out at least this often (real seconds) while a tool waits.
 PROGRESS_EVERY_S = 5.0
-_SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
 
 @dataclass
@@ -60,7 +61,7 @@ def runtime(ctx: Context[Any, Any]) -> Runtime:
 
 def check_job_id(job_id: str) -> str:
     """Job ids become paths and URIs: letters, digits, '-' and '_' only."""
-    if not _SAFE_ID.match(job_id):
+    if not _SAFE_ID.fullmatch(job_id):  # fullmatch: '$' would let a trailing newline through
         raise ToolError(f"{job_id[:80]!r} is not a job id; use the job_id from an earlier result or list_jobs.")
     return job_id
 
@@ -117,6 +118,15 @@ async def submit(ctx: Context[Any, Any], request: JobRequest, *, wait: bool, tim
     rt = runtime(ctx)
     try:
         job = await rt.client.submit(request)
+    except SubmissionUncertainError as exc:
+        # The job may exist and cost points, but its id is unknown: keep the request, never re-send it.
+        note = " The request is kept in the local history (list_jobs shows it under 'uncertain')."
+        try:
+            await rt.ledger.record_uncertain(request, exc.message, estimated_points or 0)
+        except Exception:  # the message above matters more than the record
+            log.exception("could not record an uncertain %s submission", request.task_type)
+            note = ""
+        raise ToolError(exc.message + note) from None
     except LegnextError as exc:
         raise tool_error(exc) from None
     try:
@@ -216,7 +226,7 @@ async def fetch_output(rt: Runtime, job: Job, index: int | str) -> tuple[bytes, 
         if await anyio.Path(cached).exists():
             return await anyio.Path(cached).read_bytes(), mime
     try:
-        download = await rt.client.download(url)
+        download = await rt.client.download(url, max_bytes=rt.settings.download_max_bytes)
     except LegnextError as exc:
         raise tool_error(exc) from None
     ext = _EXTENSIONS.get(download.content_type, "bin")

@@ -21,7 +21,8 @@ async def tool_table() -> str:
     rows = ["| tool | what it does | kind |", "|---|---|---|"]
     for tool in await server.list_tools():
         hints = tool.annotations
-        kind = "paid" if hints and hints.read_only_hint is False and hints.idempotent_hint is False else "free"
+        # The lean list drops hints equal to the spec's defaults (read-only and idempotent default to false).
+        kind = "paid" if hints and not hints.read_only_hint and not hints.idempotent_hint else "free"
         names = list(tool.input_schema.get("properties", {}))
         # The typed Midjourney parameters of imagine/generate_and_wait would swamp the column.
         args = ", ".join(names) if len(names) <= 8 else ", ".join(names[:2]) + f", ... {len(names) - 2} more"

@@ -83,11 +83,16 @@ RULES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("style raw only", "a fox --style raw", "a fox --style cute", ("--style", "raw")),
     ("style version", "a fox --v 8 --sv 6", "a fox --v 7 --sv 6", ("--sv", "v7")),
     ("reference needs value", "a fox --sref " + URL, "a fox --sref", ("--sref", "value")),
+    ("cref takes URLs", f"a fox --cref {URL} {URL}::2", "a fox --cref example.com/a.png", ("--cref", "example.com")),
+    ("oref takes one URL", f"a fox --oref {URL}", f"a fox --oref {URL} {URL}", ("--oref", "one image URL")),
+    ("references are http(s)", "a fox --sref 1234567 --sw 50", "a fox --sref javascript:alert(1)",
+     ("--sref", "javascript")),
 ]
 VIDEO_RULES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("video motion", f"{URL} a wave --motion high", f"{URL} a wave --motion 3", ("--motion", "low, high")),
     ("video batch", f"{URL} a wave --bs 2 --loop", f"{URL} a wave --bs 3", ("--bs", "1, 2, 4")),
     ("video flags only", f"{URL} a wave --raw --end {URL}", f"{URL} a wave --ar 16:9", ("--ar", "video")),
+    ("video end frame is a URL", f"{URL} a wave --end {URL}", f"{URL} a wave --end file:///etc/passwd", ("--end",)),
 ]
 
 
@@ -165,7 +170,7 @@ def test_typed_parameters_that_clash_with_the_prompt_are_refused(prompt: str, pa
 def _sample(flag_name: str, version: str) -> str:
     flag = next(f for f in FLAGS if f.name == flag_name)
     value = {"ratio": "3:2", "int": f"{flag.low:g}", "number": f"{flag.low:g}", "text": URL, "switch": "",
-             "optional-int": "", "optional-text": ""}.get(flag.kind)
+             "optional-int": "", "optional-text": "", "url": URL, "urls": URL, "style": URL}.get(flag.kind)
     if value is None:
         value = (flag.values_for(version) or ("1",))[0]
     return f"--{flag.name} {value}".strip()

@@ -34,11 +34,6 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return replace(base, **overrides)
 
 
-@pytest.fixture(params=["auto", "legacy"])
-def mode(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 @pytest.fixture
 async def harness(tmp_path: Path, mode: str) -> AsyncIterator[Harness]:
     sandbox = SandboxApp(Engine(time_scale=FAST, seed=3))
