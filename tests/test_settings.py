@@ -40,6 +40,24 @@ def test_values_are_read_and_checked() -> None:
             Settings.from_env({**env, name: value})
 
 
+def test_a_time_scale_is_for_a_simulator_never_the_real_api() -> None:
+    env = {"LEGNEXT_API_KEY": "k", "HOME": "/h", "LEGNEXT_TIME_SCALE": "400"}
+    with pytest.raises(SettingsError, match="LEGNEXT_TIME_SCALE is for a simulator"):
+        Settings.from_env(env)
+    local = Settings.from_env({**env, "LEGNEXT_BASE_URL": "http://127.0.0.1:8765/api"})
+    assert local.time_scale == 400 and Settings.from_env({"LEGNEXT_API_KEY": "k", "HOME": "/h"}).time_scale == 1
+    with pytest.raises(SettingsError, match="LEGNEXT_TIME_SCALE"):
+        Settings.from_env({**env, "LEGNEXT_BASE_URL": "http://127.0.0.1:8765/api", "LEGNEXT_TIME_SCALE": "fast"})
+
+
+def test_the_download_cap_is_a_setting() -> None:
+    env = {"LEGNEXT_API_KEY": "k", "HOME": "/h"}
+    assert Settings.from_env(env).download_max_bytes == 64 * 1024 * 1024
+    assert Settings.from_env({**env, "LEGNEXT_DOWNLOAD_MAX_BYTES": "5000000"}).download_max_bytes == 5_000_000
+    with pytest.raises(SettingsError, match="LEGNEXT_DOWNLOAD_MAX_BYTES"):
+        Settings.from_env({**env, "LEGNEXT_DOWNLOAD_MAX_BYTES": "10"})
+
+
 async def test_toolsets_limit_the_tools_exposed() -> None:
     from legnext_mcp.server import build_server
 

@@ -136,6 +136,8 @@ class SandboxApp:
             headers = [(b"content-type", b"application/json")]
             if fault.retry_after is not None:
                 headers.append((b"retry-after", str(fault.retry_after).encode()))
+            if fault.location is not None:
+                headers.append((b"location", fault.location.encode()))
             payload = json.dumps(flat_error(fault.status, "injected fault")).encode()
             await send({"type": "http.response.start", "status": fault.status, "headers": headers})
             await send({"type": "http.response.body", "body": payload})

@@ -13,7 +13,8 @@ FaultKind = Literal["status", "slow", "drop", "malformed", "body"]
 class Fault:
     """Misbehave on the next ``count`` requests that match ``method`` and ``path_prefix``.
 
-    * ``status``: answer ``status`` (5xx, 429 with ``retry_after``...) with a flat error body;
+    * ``status``: answer ``status`` (5xx, 429 with ``retry_after``, 3xx to ``location``...) with a flat
+      error body;
     * ``slow``: wait ``delay_s`` real seconds before answering (past the client's read timeout);
     * ``drop``: start a response (``content_type``) and cut the connection mid-body;
     * ``malformed``: answer 200 with a body that is not JSON;
@@ -34,6 +35,7 @@ class Fault:
     after_handling: bool = False
     content_type: str = "application/json"
     size: int = 0
+    location: str | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (

@@ -17,7 +17,7 @@ from legnext_mcp.api import (
     JobStatus,
     build_request,
 )
-from legnext_mcp.api.models import ApiErrorBody, PanDirection, is_public_url
+from legnext_mcp.api.models import ApiErrorBody, BlendRequest, DiffusionRequest, PanDirection, is_public_url, urls_in
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 BY_ENDPOINT = {cls.endpoint.removeprefix("/v1/"): cls for cls in ALL_REQUESTS}
@@ -157,9 +157,21 @@ def test_pan_directions_follow_the_docs_not_the_official_sdk() -> None:
 @pytest.mark.parametrize(("url", "public"), [
     ("https://cdn.example.com/a.png", True), ("http://127.0.0.1/a.png", False), ("http://10.1.2.3/x", False),
     ("http://localhost:8000/x", False), ("http://169.254.169.254/latest", False), ("http://[::1]/x", False),
+    # numeric forms a resolver reads as 127.0.0.1, and other spellings of local names
+    ("http://2130706433/x", False), ("http://0x7f.1/x", False), ("http://127.1/x", False),
+    ("http://localhost./x", False),
+    ("http://[::ffff:127.0.0.1]/x", False), ("http://printer.local/x", False), ("http://8.8.8.8/x", True),
 ])
 def test_public_url_check(url: str, public: bool) -> None:
     assert is_public_url(url) is public
+
+
+def test_urls_in_finds_url_fields_and_image_prompts_in_text() -> None:
+    request = build_request(DiffusionRequest, text="https://a.example/x.png a fox --sref https://b.example/y.png")
+    assert urls_in(request) == ["https://a.example/x.png", "https://b.example/y.png"]
+    blend = build_request(BlendRequest, image_urls=["https://a.example/1.png", "https://a.example/2.png"],
+                          aspect_ratio="3:2")
+    assert urls_in(blend) == ["https://a.example/1.png", "https://a.example/2.png"]
 
 
 def test_every_request_model_has_an_endpoint_and_task_type() -> None:

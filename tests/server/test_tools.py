@@ -199,6 +199,14 @@ async def test_model_fixable_errors_say_what_to_change_and_send_nothing(harness:
     assert unknown.is_error and "Not found" in unknown.content[0].text
 
 
+async def test_an_argument_the_tool_does_not_have_is_refused_with_the_likely_name(harness: Harness) -> None:
+    result = await harness.call("imagine", {"prompt": "a fox", "aspectRatio": "16:9"})
+    assert result.is_error and harness.sandbox.stats.count() == 0
+    assert "imagine has no argument 'aspectRatio' (did you mean 'aspect_ratio'?)" in result.content[0].text
+    plain = await harness.call("get_balance", {"currency": "EUR"})
+    assert plain.is_error and "get_balance has no argument 'currency'" in plain.content[0].text
+
+
 async def test_wait_for_job_waits_for_several_jobs_at_once(harness: Harness) -> None:
     ids = [(await harness.call("imagine", {"prompt": f"fox {n}"})).structured_content["job_id"] for n in range(3)]
     result = await harness.call("wait_for_job", {"job_ids": ids})

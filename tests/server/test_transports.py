@@ -78,3 +78,12 @@ async def test_readme_tool_table_matches_the_server() -> None:
     assert START in readme and END in readme
     assert replace_table(readme, await tool_table()) == readme, \
         "README tool table is stale: run python -m legnext_mcp.server.tool_table --write README.md"
+
+
+async def test_readme_tool_table_marks_exactly_the_job_tools_paid() -> None:
+    from tests.server.test_tools import FREE, PAID
+
+    rows = [line for line in (await tool_table()).splitlines() if line.startswith("| `")]
+    kinds = {row.split("`")[1].split("(")[0]: row.rsplit("|", 2)[1].strip() for row in rows}
+    assert {name for name, kind in kinds.items() if kind == "paid"} == PAID
+    assert {name for name, kind in kinds.items() if kind == "free"} == FREE
