@@ -5,8 +5,10 @@ simulator created against what the server recorded."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any
 
 import httpx2
 from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 
 from legnext_mcp.api import LegnextClient
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
@@ -105,3 +108,13 @@ def text_of(result: Any) -> str:
 def crashed(result: Any) -> bool:
     """A tool that raised something other than ToolError: the model sees only 'Error executing tool X'."""
     return bool(re.fullmatch(r"Error executing tool [\w-]+\.?", text_of(result).strip()))
+
+
+def stdio_server(api: LoopbackSandbox, home: Path, *, key: str = DEFAULT_KEY, time_scale: float = 400.0,
+                 **env: str) -> StdioServerParameters:
+    """``legnext-mcp`` as a host spawns it, on the simulator at ``api`` (it outlives the process)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+    base.update(LEGNEXT_API_KEY=key, LEGNEXT_BASE_URL=api.base_url, LEGNEXT_TIME_SCALE=str(time_scale),
+                LEGNEXT_WAIT_SOFT_DEADLINE_S="600", LEGNEXT_DATA_DIR=str(home / "data"),
+                LEGNEXT_OUTPUT_DIR=str(home / "out"), **env)
+    return StdioServerParameters(command=sys.executable, args=["-m", "legnext_mcp.cli"], env=base)

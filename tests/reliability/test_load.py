@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 from mcp import Client
-from mcp.client.stdio import StdioServerParameters
 
 from legnext_mcp.api.policy import MAX_CONNECTIONS
-from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
+from legnext_mcp.sandbox import Engine, SandboxApp
 from legnext_mcp.sandbox.engine import MAX_CONCURRENT
 from legnext_mcp.sandbox.serve import LoopbackSandbox
-from tests.reliability.conftest import audit, loopback_harness, text_of
+from tests.reliability.conftest import audit, loopback_harness, stdio_server, text_of
 
 pytestmark = pytest.mark.anyio
 N = int(os.environ.get("LEGNEXT_LOAD_N", "50"))
@@ -72,12 +70,8 @@ async def test_fifty_concurrent_waits_in_memory_all_finish(tmp_path: Path, mode:
 
 async def test_fifty_concurrent_waits_through_a_stdio_process_all_finish(tmp_path: Path) -> None:
     sandbox = SandboxApp(Engine(time_scale=STDIO_SCALE, seed=11))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
     with LoopbackSandbox(sandbox) as loop:
-        env.update(LEGNEXT_API_KEY=DEFAULT_KEY, LEGNEXT_BASE_URL=loop.base_url,
-                   LEGNEXT_TIME_SCALE=str(STDIO_SCALE), LEGNEXT_WAIT_SOFT_DEADLINE_S="120",
-                   LEGNEXT_DATA_DIR=str(tmp_path / "data"), LEGNEXT_OUTPUT_DIR=str(tmp_path / "out"))
-        params = StdioServerParameters(command=sys.executable, args=["-m", "legnext_mcp.cli"], env=env)
+        params = stdio_server(loop, tmp_path, time_scale=STDIO_SCALE)
         async with Client(params) as client:
             results = await fan_out(client)
     check(results, sandbox, tmp_path / "data" / "ledger.sqlite3", loop.peak_connections)

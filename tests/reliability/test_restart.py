@@ -10,18 +10,16 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import anyio
 import pytest
 from mcp import Client
-from mcp.client.stdio import StdioServerParameters
 
-from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
+from legnext_mcp.sandbox import Engine, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
-from tests.reliability.conftest import text_of
+from tests.reliability.conftest import stdio_server, text_of
 
 pytestmark = [pytest.mark.anyio,
               pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the server's pid in /proc")]
@@ -61,12 +59,8 @@ async def until(condition: Callable[[], bool]) -> None:
 async def test_killed_mid_wait_a_new_process_lists_and_finishes_the_jobs(tmp_path: Path) -> None:
     sandbox = SandboxApp(Engine(time_scale=0.0, seed=13))  # the clock moves only when told
     ledger = tmp_path / "data" / "ledger.sqlite3"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
     with LoopbackSandbox(sandbox) as loop:
-        env.update(LEGNEXT_API_KEY=DEFAULT_KEY, LEGNEXT_BASE_URL=loop.base_url, LEGNEXT_TIME_SCALE="400",
-                   LEGNEXT_WAIT_SOFT_DEADLINE_S="600", LEGNEXT_DATA_DIR=str(tmp_path / "data"),
-                   LEGNEXT_OUTPUT_DIR=str(tmp_path / "out"))
-        params = StdioServerParameters(command=sys.executable, args=["-m", "legnext_mcp.cli"], env=env)
+        params = stdio_server(loop, tmp_path)
 
         def gets() -> int:
             return sandbox.stats.count("GET", "/api/v1/job/")

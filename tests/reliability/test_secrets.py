@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
-import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,14 +16,14 @@ from urllib.parse import quote
 import anyio
 import pytest
 from mcp import Client
-from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.stdio import stdio_client
 from mcp_types import BlobResourceContents, TextResourceContents
 
 from legnext_mcp.sandbox import FAIL_WORD, MODERATION_WORD, Engine, Fault, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
 from tests.conftest import FAST, make_client
-from tests.reliability.conftest import loopback_harness, text_of
+from tests.reliability.conftest import loopback_harness, stdio_server, text_of
 from tests.server.conftest import harness_settings
 from tests.server.test_tools import CALLS, IMG
 
@@ -147,14 +145,10 @@ async def test_a_wrong_key_is_refused_without_being_echoed(tmp_path: Path, caplo
 
 async def test_a_stdio_server_at_debug_level_never_writes_the_key(tmp_path: Path) -> None:
     sandbox = SandboxApp(Engine(keys={CANARY: 1_000_000}, time_scale=400.0, seed=29))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
     stderr = tmp_path / "stderr.log"
     seen = Surfaces()
     with LoopbackSandbox(sandbox) as loop, stderr.open("w") as errlog:
-        env.update(LEGNEXT_API_KEY=CANARY, LEGNEXT_BASE_URL=loop.base_url, LEGNEXT_TIME_SCALE="400",
-                   LEGNEXT_LOG_LEVEL="DEBUG", LEGNEXT_DATA_DIR=str(tmp_path / "data"),
-                   LEGNEXT_OUTPUT_DIR=str(tmp_path / "out"))
-        params = StdioServerParameters(command=sys.executable, args=["-m", "legnext_mcp.cli"], env=env)
+        params = stdio_server(loop, tmp_path, key=CANARY, LEGNEXT_LOG_LEVEL="DEBUG")
         with anyio.fail_after(60):
             async with Client(stdio_client(params, errlog=errlog)) as client:
                 await exercise_everything(client, seen)
