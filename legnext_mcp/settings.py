@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from legnext_mcp.api.client import DEFAULT_BASE_URL
+from legnext_mcp.api.policy import DOWNLOAD_MAX_BYTES
 
 #: Hosts give a tool call about 60 s; hand a pending job back comfortably before that.
 DEFAULT_SOFT_DEADLINE_S = 45.0
 DEFAULT_PREVIEW_MAX_BYTES = 150_000
-DEFAULT_DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_DOWNLOAD_MAX_BYTES = DOWNLOAD_MAX_BYTES
 TOOLSETS = ("core", "edit", "video", "account")
 
 

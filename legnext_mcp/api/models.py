@@ -35,7 +35,6 @@ from legnext_mcp.api.prompt import MAX_PROMPT_CHARS, MAX_URL_CHARS, check_prompt
 # --- shared field types ----------------------------------------------------------------------------
 
 
-
 def _check_http_url(value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
