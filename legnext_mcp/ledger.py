@@ -148,11 +148,12 @@ class Ledger:
             "INSERT INTO uncertain (task_type, prompt, request_json, reason, points, recorded_at) "
             "VALUES (?, ?, ?, ?, ?, ?)", row))
 
-    async def uncertain(self, *, since: float = 0.0, limit: int = 100) -> list[UncertainSubmission]:
-        """Uncertain submissions recorded since ``since`` (epoch seconds), newest first."""
+    async def uncertain(self, *, task_type: str | None = None, limit: int = 100) -> list[UncertainSubmission]:
+        """Uncertain submissions, newest first, optionally of one task type (either spelling)."""
+        kind = task_type.replace("_", "-") if task_type else None
         rows = await self._call(lambda db: db.execute(
             "SELECT task_type, prompt, request_json, reason, points, recorded_at FROM uncertain "
-            "WHERE recorded_at >= ? ORDER BY recorded_at DESC LIMIT ?", (since, limit)).fetchall())
+            "WHERE ? IS NULL OR task_type = ? ORDER BY recorded_at DESC LIMIT ?", (kind, kind, limit)).fetchall())
         return [UncertainSubmission(task_type=t, prompt=p, request=json.loads(r), reason=why, points=n,
                                     recorded_at=at) for t, p, r, why, n, at in rows]
 
@@ -191,7 +192,9 @@ class Ledger:
             if job.status.value == "failed":
                 continue
             total += usage.consume if job.status.value == "completed" else max(usage.frozen, usage.consume)
-        return total + sum(u.points for u in await self.uncertain(since=since, limit=1_000_000))
+        unsure = await self._call(lambda db: db.execute(
+            "SELECT COALESCE(SUM(points), 0) FROM uncertain WHERE recorded_at >= ?", (since,)).fetchone()[0])
+        return total + int(unsure)
 
     async def ids(self, prefix: str = "", limit: int = 20) -> list[str]:
         """Job ids starting with ``prefix``, newest first (for argument completion)."""

@@ -171,8 +171,9 @@ class SandboxApp:
         key = self._key(request)
         if key is None:
             return _json(401, flat_error(401, "Failed to verify api key"))
+        raw = await request.body()
         try:
-            body = json.loads(await request.body() or b"null")
+            body = json.loads(raw or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError):
             return _json(400, flat_error(400, "request body is not valid JSON"))
         if not isinstance(body, dict):
@@ -180,7 +181,7 @@ class SandboxApp:
         name = request.url.path.removeprefix("/api/v1/")
         status, payload = self.engine.submit(key, name, body, self._origin(request))
         if status == 200:
-            self.stats.created(request.url.path, await request.body())
+            self.stats.created(request.url.path, raw)
         return _json(status, payload)
 
     async def _get_job(self, request: Request) -> Response:

@@ -90,14 +90,14 @@ async def list_jobs(
     """List jobs this server has submitted or seen (local history, newest first). Free."""
     ledger = runtime(ctx).ledger
     entries = await ledger.recent(status=status, task_type=task_type, limit=limit)
-    unsure = [] if status else await ledger.uncertain(limit=limit)
+    unsure = [] if status else await ledger.uncertain(task_type=task_type, limit=limit)  # they have no status
     summary = JobList(count=len(entries), jobs=[
         JobSummary(job_id=e.job.job_id, task_type=e.job.task_type, status=e.job.status.value, prompt=e.prompt,
                    parent_job_id=e.parent_job_id, recorded_at=_iso(e.recorded_at))
         for e in entries], uncertain=[
         UncertainSummary(task_type=u.task_type, prompt=u.prompt, reason=u.reason, estimated_points=u.points,
                          recorded_at=_iso(u.recorded_at))
-        for u in unsure if not task_type or u.task_type == task_type.replace("_", "-")])
+        for u in unsure])
     lines = [f"{s.job_id}  {s.task_type:<17} {s.status:<10} {(s.prompt or '')[:60]}" for s in summary.jobs]
     lines += [f"uncertain ({u.recorded_at}): {u.task_type} {(u.prompt or '')[:60]!r} may have been created without "
               "an id reaching us; check the account's job history before submitting it again"

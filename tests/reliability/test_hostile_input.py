@@ -61,6 +61,9 @@ VALID: dict[str, dict[str, Any]] = {
     "estimate_cost": {"tool": "upscale", "arguments": {"job_id": PARENT, "image_no": 2}},
 }
 
+#: A valid item of each list argument, for lists that are too long or too short.
+VALID_ITEMS: dict[str, Any] = {"job_ids": PARENT, "image_urls": IMG, "areas": SQUARE}
+
 # --- hostile values -----------------------------------------------------------------------------------
 
 BAD_URLS = ["javascript:alert(1)", "file:///etc/passwd", "data:image/png;base64,AAAA", "ftp://example.com/a.png",
@@ -158,9 +161,6 @@ def objects_for(name: str) -> list[st.SearchStrategy[Any]]:
         return [st.sampled_from([{"job_id": "../x", "image_no": 2}, {"job_id": PARENT, "image_no": 9},
                                  {"job_id": PARENT}, {"job_id": PARENT, "image_no": 2, "type": "huge"}])]
     return []
-
-
-VALID_ITEMS: dict[str, Any] = {"job_ids": PARENT, "image_urls": IMG, "areas": SQUARE}
 
 
 def hostile(name: str, schema: dict[str, Any], required: bool) -> st.SearchStrategy[Any]:

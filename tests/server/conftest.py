@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -34,11 +35,19 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return replace(base, **overrides)
 
 
-@pytest.fixture
-async def harness(tmp_path: Path, mode: str) -> AsyncIterator[Harness]:
-    sandbox = SandboxApp(Engine(time_scale=FAST, seed=3))
-    settings = harness_settings(tmp_path)
+@asynccontextmanager
+async def server_harness(tmp_path: Path, mode: str, elicit: Callable[..., Any] | None = None, *, seed: int = 3,
+                         **overrides: Any) -> AsyncIterator[Harness]:
+    """A server on a fresh in-process simulator, with settings ``overrides`` (soft deadline, budget...)."""
+    sandbox = SandboxApp(Engine(time_scale=FAST, seed=seed))
+    settings = harness_settings(tmp_path, **overrides)
     async with make_client(sandbox) as api:
         server = build_server(settings, client=api)
-        async with Client(server, mode=mode) as client:
+        async with Client(server, mode=mode, elicitation_callback=elicit) as client:
             yield Harness(sandbox, settings, server, client)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, mode: str) -> AsyncIterator[Harness]:
+    async with server_harness(tmp_path, mode) as h:
+        yield h

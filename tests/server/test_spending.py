@@ -4,38 +4,29 @@ Every refusal is proven to have sent no job-creating request (the simulator coun
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp import Client
 from mcp_types import ElicitRequestParams, ElicitResult
 
 from legnext_mcp.api import DiffusionRequest
 from legnext_mcp.ledger import Ledger
-from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, Engine, SandboxApp
-from legnext_mcp.server import build_server
+from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD
 from tests.api.test_prompt import RULES
-from tests.conftest import FAST, make_client
-from tests.server.conftest import Harness, harness_settings
+from tests.conftest import make_client
+from tests.server.conftest import Harness
+from tests.server.conftest import server_harness as shared_server_harness
 
 pytestmark = pytest.mark.anyio
 URL = "https://example.com/ref.png"
 
 
-@asynccontextmanager
-async def server_harness(tmp_path: Path, mode: str, elicit: Callable[..., Any] | None = None,
-                         **overrides: Any) -> AsyncIterator[Harness]:
-    sandbox = SandboxApp(Engine(time_scale=FAST, seed=11))
-    settings = harness_settings(tmp_path, **overrides)
-    async with make_client(sandbox) as api:
-        server = build_server(settings, client=api)
-        async with Client(server, mode=mode, elicitation_callback=elicit) as client:
-            yield Harness(sandbox, settings, server, client)
+server_harness = partial(shared_server_harness, seed=11)
 
 
 def posts(h: Harness) -> int:

@@ -21,7 +21,7 @@ from mcp_types import (
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, SandboxApp
 from legnext_mcp.server import build_server
 from tests.conftest import FAST, make_client
-from tests.server.conftest import Harness, harness_settings
+from tests.server.conftest import Harness, harness_settings, server_harness
 
 pytestmark = pytest.mark.anyio
 IMG = "https://example.com/cat.png"
@@ -162,12 +162,9 @@ async def test_progress_notifications_arrive_while_waiting(harness: Harness) -> 
 
 
 async def test_soft_deadline_hands_back_a_running_job_as_success(tmp_path: Path, mode: str) -> None:
-    sandbox = SandboxApp(Engine(time_scale=FAST))
-    async with make_client(sandbox) as api:
-        server = build_server(harness_settings(tmp_path, soft_deadline_s=0.3), client=api)
-        async with Client(server, mode=mode) as client:
-            with anyio.fail_after(10):
-                result = await client.call_tool("generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
+    async with server_harness(tmp_path, mode, soft_deadline_s=0.3) as h:
+        with anyio.fail_after(10):
+            result = await h.call("generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
     data = result.structured_content
     assert not result.is_error
     assert data["status"] == "processing" and not data["done"]
@@ -297,18 +294,15 @@ async def test_job_ids_complete_from_the_ledger(harness: Harness) -> None:
 
 
 async def test_cancelling_a_waiting_call_stops_polling(tmp_path: Path, mode: str) -> None:
-    sandbox = SandboxApp(Engine(time_scale=FAST))
-    async with make_client(sandbox) as api:
-        server = build_server(harness_settings(tmp_path, soft_deadline_s=60), client=api)
-        async with Client(server, mode=mode) as client:
-            with anyio.move_on_after(0.5):
-                await client.call_tool("generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
-            with anyio.fail_after(5):
-                while True:  # the server-side wait winds down at once; then the count stays put
-                    before = sandbox.stats.count("GET", "/api/v1/job/")
-                    await anyio.sleep(0.3)
-                    if sandbox.stats.count("GET", "/api/v1/job/") == before:
-                        break
+    async with server_harness(tmp_path, mode, soft_deadline_s=60) as h:
+        with anyio.move_on_after(0.5):
+            await h.call("generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
+        with anyio.fail_after(5):
+            while True:  # the server-side wait winds down at once; then the count stays put
+                before = h.sandbox.stats.count("GET", "/api/v1/job/")
+                await anyio.sleep(0.3)
+                if h.sandbox.stats.count("GET", "/api/v1/job/") == before:
+                    break
     assert before > 0
 
 
