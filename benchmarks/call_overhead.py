@@ -13,7 +13,7 @@ import httpx2
 from mcp import Client
 
 from benchmarks._common import median, p95, table
-from legnext_mcp.api import DiffusionRequest, LegnextClient
+from legnext_mcp.api import Clock, DiffusionRequest, LegnextClient
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
 from legnext_mcp.server import build_server
 from legnext_mcp.settings import Settings
@@ -26,7 +26,7 @@ async def main(calls: int = 300) -> str:
     with tempfile.TemporaryDirectory() as data:
         settings = Settings(api_key=None, sandbox=True, data_dir=Path(data), output_dir=Path(data))
         async with LegnextClient(DEFAULT_KEY, base_url="http://sim/api", transport=transport,
-                                 download_transport=transport, time_scale=2000) as api:
+                                 download_transport=transport, clock=Clock(2000)) as api:
             job = await api.submit(DiffusionRequest(text="a fox"))
             async with httpx2.AsyncClient(transport=transport, base_url="http://sim/api/") as raw:
                 direct = []

@@ -1,7 +1,7 @@
 """Polling: detection lag (completion -> our GET that sees it) and GETs per job for our schedule
-(legnext_mcp.api.policy, the code LegnextClient.wait runs) against two baselines: a fixed 3 s poll (the
-official Python SDK) and 10 s then every 5 s (the official skill). Goal: our lag <= the 3 s baseline's,
-with no more GETs than the 10/5 baseline.
+(legnext_mcp.core.policy with the Legnext poll classes: what every wait runs) against two baselines: a
+fixed 3 s poll (the official Python SDK) and 10 s then every 5 s (the official skill). Goal: our lag <= the
+3 s baseline's, with no more GETs than the 10/5 baseline.
 
 Job durations are drawn uniformly from the ranges the docs give (images 30-80 s, 40-skill-api-reference.md;
 v8/turbo/draft images 8-20 s from "under 15 s" and "up to 4x faster"); where the docs are silent, from
@@ -15,7 +15,8 @@ import random
 from collections.abc import Callable
 
 from benchmarks._common import median, p95, table
-from legnext_mcp.api import policy
+from legnext_mcp.core import policy
+from legnext_mcp.dialects.legnext.client import poll_plan
 
 #: class -> (task type, prompt, documented or assumed duration range in seconds, share of a typical mix)
 CLASSES: dict[str, tuple[str, str | None, tuple[float, float], float]] = {
@@ -29,7 +30,7 @@ Schedule = Callable[[float, int], float]  # (elapsed, polls so far) -> next dela
 
 
 def ours(task_type: str, prompt: str | None) -> Schedule:
-    plan = policy.poll_plan(task_type, prompt)
+    plan = poll_plan(task_type, prompt)
     return lambda elapsed, polls: policy.next_poll_delay(plan, elapsed, polls)
 
 

@@ -1,7 +1,8 @@
-"""``legnext-mcp`` command line: serve MCP (stdio or HTTP, optionally on the sandbox), ``sandbox`` (serve the
-simulated API) and ``demo`` (the main job, end to end, as an MCP client).
+"""``legnext-mcp`` command line: serve MCP (stdio or Streamable HTTP, optionally on the sandbox), ``sandbox``
+(serve a simulated API) and ``demo`` (the main job, end to end, as an MCP client).
 
-Heavy modules (the simulator, uvicorn, Pillow) are imported inside the commands that need them.
+Heavy modules (the simulator, uvicorn, Pillow) are imported inside the commands that need them. Every
+failure to start is one line on stderr saying what and the fix, with exit code 2.
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from legnext_mcp.dialects import DIALECTS
+
 DEFAULT_SANDBOX_SCALE = 20.0  # a documented ~40 s image job finishes in about 2 s
+EXIT_CONFIG = 2
+
+
+def _fail(message: str) -> int:
+    print(f"legnext-mcp: {message}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -19,55 +28,63 @@ def _serve(args: argparse.Namespace) -> int:
     from legnext_mcp.settings import Settings, SettingsError
 
     try:
-        settings = Settings.from_env(sandbox=args.sandbox, time_scale=args.time_scale if args.sandbox else 1.0)
+        settings = Settings.from_env(sandbox=args.sandbox, time_scale=args.time_scale if args.sandbox else 1.0,
+                                     dialect=args.dialect)
     except SettingsError as exc:
-        print(f"legnext-mcp: {exc}", file=sys.stderr)
-        return 2
+        return _fail(str(exc))
     # stdout is the MCP channel on stdio: logs go to stderr only.
     logging.basicConfig(stream=sys.stderr, level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from legnext_mcp.server import build_server
+    from legnext_mcp.server.run import ServeError, serve
 
-    server = build_server(settings)
-    if args.transport == "stdio":
-        server.run("stdio")
-    else:
-        print(f"legnext-mcp: Streamable HTTP on http://{args.host}:{args.port}/mcp", file=sys.stderr)
-        server.run("streamable-http", host=args.host, port=args.port, streamable_http_path="/mcp")
-    return 0
+    try:
+        return serve(settings, transport=args.transport, host=args.host, port=args.port)
+    except ServeError as exc:
+        return _fail(str(exc))
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
-    from legnext_mcp.sandbox.serve import serve_forever
+    from legnext_mcp.sandbox.serve import PortTakenError, bind, serve_forever
+
+    try:
+        sock = bind("127.0.0.1", args.port)
+    except PortTakenError as exc:
+        return _fail(f"sandbox: {exc}")
+    port = sock.getsockname()[1]
+    from legnext_mcp.sandbox.legnext.app import SandboxApp
+    from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
 
     key = args.key or DEFAULT_KEY
-    engine = Engine(keys={key: args.points}, time_scale=args.time_scale)
-    print("Legnext API sandbox (simulated; no real jobs, no real money)")
-    print(f"  base URL : http://127.0.0.1:{args.port}/api")
+    app = SandboxApp(Engine(keys={key: args.points}, time_scale=args.time_scale))
+    base = f"http://127.0.0.1:{port}/api"
+    title, check = "Legnext API sandbox", f"curl -H 'x-api-key: {key}' {base}/account/balance"
+    print(f"{title} (simulated; no real jobs, no real money)")
+    print(f"  base URL : {base}")
     print(f"  API key  : {key}")
     print(f"  time     : x{args.time_scale:g} (a 40 s image job takes {40 / args.time_scale:.1f} s)")
-    print(f"  try      : curl -H 'x-api-key: {key}' http://127.0.0.1:{args.port}/api/account/balance")
-    print(f"  scripts  : export LEGNEXT_BASE_URL=http://127.0.0.1:{args.port}/api LEGNEXT_API_KEY={key} "
-          f"LEGNEXT_TIME_SCALE={args.time_scale:g}")
+    print(f"  try      : {check}")
+    print(f"  scripts  : export LEGNEXT_BASE_URL={base} LEGNEXT_API_KEY={key} LEGNEXT_TIME_SCALE={args.time_scale:g}"
+          )
     sys.stdout.flush()
-    serve_forever(SandboxApp(engine), port=args.port)
+    serve_forever(app, sock)
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from legnext_mcp.demo import run_demo
 
-    return run_demo(time_scale=args.time_scale, output_dir=args.output_dir)
+    return run_demo(time_scale=args.time_scale, output_dir=args.output_dir, dialect=args.dialect)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="legnext-mcp", description="MCP server for the Legnext Midjourney API. "
-                                     "Without a command it serves MCP (stdio by default).")
+    parser = argparse.ArgumentParser(prog="legnext-mcp", description="MCP server for Midjourney APIs (Legnext, or a "
+                                     "midjourney-proxy relay). Without a command it serves MCP (stdio by default).")
     parser.add_argument("--transport", choices=("stdio", "http"), default="stdio",
                         help="stdio (for desktop hosts) or http (Streamable HTTP at /mcp)")
-    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="HTTP bind address (default 127.0.0.1; any other needs LEGNEXT_HTTP_TOKEN)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--dialect", choices=DIALECTS, default=None, help="which API (or LEGNEXT_DIALECT)")
     parser.add_argument("--sandbox", action="store_true",
                         help="use the built-in API simulator: no key, no money, time-scaled")
     parser.add_argument("--time-scale", type=float, default=DEFAULT_SANDBOX_SCALE,
@@ -75,10 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(handler=_serve)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sandbox = commands.add_parser("sandbox", help="serve the simulated Legnext API on 127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765)")
+    sandbox = commands.add_parser("sandbox", help="serve a simulated API on 127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8765, help="port to listen on (default 8765; 0 = any free port)")
+    sandbox.add_argument("--dialect", choices=DIALECTS, default="legnext", help="which API to simulate")
     sandbox.add_argument("--key", default=None, help="API key the sandbox accepts (default sandbox-key)")
-    sandbox.add_argument("--points", type=int, default=100_000, help="starting balance in points")
+    sandbox.add_argument("--points", type=int, default=100_000, help="starting balance")
     sandbox.add_argument("--time-scale", type=float, default=DEFAULT_SANDBOX_SCALE,
                          help="simulated seconds per real second (1 = real durations)")
     sandbox.set_defaults(handler=_sandbox)
@@ -86,13 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="an MCP client session over stdio against the sandbox: "
                                             "describe -> generate_and_wait -> upscale -> save_images")
     demo.add_argument("--time-scale", type=float, default=DEFAULT_SANDBOX_SCALE)
-    demo.add_argument("--output-dir", default=None, help="where to save images (default: a temporary folder)")
+    demo.add_argument("--dialect", choices=DIALECTS, default="legnext")
+    demo.add_argument("--output-dir", default=None,
+                      help="where to save the images (default: ./legnext-demo in the current folder)")
     demo.set_defaults(handler=_demo)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.time_scale <= 0:
+        return _fail("--time-scale must be positive (1 = real durations)")
     result: int = args.handler(args)
     return result
 

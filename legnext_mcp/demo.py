@@ -1,8 +1,8 @@
 """The main job, end to end, as an assistant would do it: an MCP client session over stdio with
 ``legnext-mcp --sandbox``: describe -> generate_and_wait -> upscale -> save_images.
 
-No key and no network: the server runs the built-in simulator; files land in a temporary folder unless
-``--output-dir`` says otherwise.
+No key and no network: the server runs the built-in simulator; the files land in ``./legnext-demo`` (or
+``--output-dir``), and the folder is printed.
 """
 
 from __future__ import annotations
@@ -21,14 +21,15 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-async def _demo(time_scale: float, output_dir: Path, data_dir: Path) -> bool:
+async def _demo(time_scale: float, output_dir: Path, data_dir: Path, dialect: str) -> bool:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters
 
     env = {**os.environ, "LEGNEXT_OUTPUT_DIR": str(output_dir), "LEGNEXT_DATA_DIR": str(data_dir)}
     env.pop("LEGNEXT_API_KEY", None)  # the demo never needs (or sees) a real key
     params = StdioServerParameters(command=sys.executable,
-                                   args=["-m", "legnext_mcp.cli", "--sandbox", "--time-scale", str(time_scale)],
+                                   args=["-m", "legnext_mcp.cli", "--sandbox", "--dialect", dialect,
+                                         "--time-scale", str(time_scale)],
                                    env=env)
     start = time.monotonic()
 
@@ -54,8 +55,9 @@ async def _demo(time_scale: float, output_dir: Path, data_dir: Path) -> bool:
 
     async with Client(params) as client:
         tools = await client.list_tools()
-        _say(f"connected to legnext-mcp --sandbox over stdio: {len(tools.tools)} tools")
-        balance = await call(client, "get_balance", {})
+        names = {tool.name for tool in tools.tools}
+        _say(f"connected to legnext-mcp --sandbox over stdio ({dialect}): {len(tools.tools)} tools")
+        balance = await call(client, "get_balance", {}) if "get_balance" in names else None
         described = await call(client, "describe", {"image_url": "https://example.com/red-fox-in-snow.jpg"})
         prompt = described["prompts"][0].split(" --", 1)[0]  # the text; flags go in as typed arguments
         job = await call(client, "generate_and_wait", {"prompt": prompt, "aspect_ratio": "3:2", "version": "7"})
@@ -66,20 +68,20 @@ async def _demo(time_scale: float, output_dir: Path, data_dir: Path) -> bool:
         upscaled = await call(client, "upscale", {"job_id": job["job_id"], "image_no": 0, "type": "creative",
                                                   "wait": True})
         saved = await call(client, "save_images", {"job_id": job["job_id"]})
-        await call(client, "save_images", {"job_id": upscaled["job_id"]})
-        after = await call(client, "get_balance", {})
-    spent = balance["total_points"] - after["total_points"]
-    _say(f"done in {time.monotonic() - start:.1f}s: {len(saved['saved_files'])} files for job {job['job_id']} "
-         f"in {output_dir}; {spent} simulated points spent")
+        saved_up = await call(client, "save_images", {"job_id": upscaled["job_id"]})
+        after = await call(client, "get_balance", {}) if balance is not None else None
+    files = len(saved.get("saved_files", [])) + len(saved_up.get("saved_files", []))
+    spent = f"; {balance['available'] - after['available']} simulated points spent" if balance and after else ""
+    _say(f"done in {time.monotonic() - start:.1f}s: {files} files (images and JSON sidecars) in {output_dir}{spent}")
     return True
 
 
-def run_demo(*, time_scale: float, output_dir: str | None) -> int:
+def run_demo(*, time_scale: float, output_dir: str | None, dialect: str = "legnext") -> int:
     """Run the demo, printing each call and result; 0 on success, 1 if any call failed."""
-    target = Path(output_dir) if output_dir else Path(tempfile.mkdtemp(prefix="legnext-demo-"))
+    target = Path(output_dir) if output_dir else Path.cwd() / "legnext-demo"
     with tempfile.TemporaryDirectory(prefix="legnext-demo-data-") as data:
         try:
-            anyio.run(_demo, time_scale, target.resolve(), Path(data))
+            anyio.run(_demo, time_scale, target.resolve(), Path(data), dialect)
         except RuntimeError as exc:
             print(f"demo failed: {exc}", flush=True)
             return 1

@@ -1,21 +1,29 @@
-"""Settings from the environment (DESIGN.md section 7). No I/O at import; ``Settings.from_env`` reads."""
+"""Settings from the environment (DESIGN.md section 7). No I/O at import; ``Settings.from_env`` reads and
+checks them, and every problem is a :class:`SettingsError` naming the variable and the fix."""
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from legnext_mcp.api.client import DEFAULT_BASE_URL
-from legnext_mcp.api.policy import DOWNLOAD_MAX_BYTES
+from legnext_mcp.dialects import DIALECTS
+from legnext_mcp.dialects.legnext import DEFAULT_BASE_URL
 
-#: Hosts give a tool call about 60 s; hand a pending job back comfortably before that.
+#: Hosts that cut a tool call short do so at about 60 s (Claude Desktop); hand a running job back well
+#: before that, so the model always learns its id (README "Waiting and host time limits").
 DEFAULT_SOFT_DEADLINE_S = 45.0
 DEFAULT_PREVIEW_MAX_BYTES = 150_000
-DEFAULT_DOWNLOAD_MAX_BYTES = DOWNLOAD_MAX_BYTES
+DEFAULT_DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
 TOOLSETS = ("core", "edit", "video", "account")
+#: The early "generate API v1" prototype's keys (legnext-docs/41-generate-api-v1.md).
+_PROTOTYPE_KEY = re.compile(r"lnx_[0-9a-fA-F]{64}")
+_TRUE = ("1", "true", "yes", "on")
 
 
 class SettingsError(ValueError):
@@ -43,7 +51,7 @@ def _float(env: Mapping[str, str], name: str, default: float, low: float, high: 
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        raise SettingsError(f"{name} must be a number, got {raw[:40]!r}") from None
     if not low <= value <= high:
         raise SettingsError(f"{name} must be between {low:g} and {high:g}, got {value:g}")
     return value
@@ -53,16 +61,67 @@ def _points(env: Mapping[str, str], name: str) -> int | None:
     raw = (env.get(name) or "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
-        raise SettingsError(f"{name} must be a whole number of points (1000 points = $1), got {raw!r}")
+    if not raw.isdigit() or not raw.isascii():
+        raise SettingsError(f"{name} must be a whole number of points (1000 points = $1 on Legnext), got {raw[:40]!r}")
     return int(raw)
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    return (env.get(name) or "").strip().lower() in _TRUE
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether a URL's host is this machine (127.0.0.0/8, ::1, localhost)."""
+    host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_key(key: str, dialect: str) -> None:
+    """Refuse keys that cannot be right, before anything is sent.
+
+    Raises:
+        SettingsError: control characters, or a key of Legnext's abandoned 2025 prototype.
+    """
+    if any(ord(c) < 33 or ord(c) == 127 for c in key) or not key.isascii():
+        raise SettingsError("LEGNEXT_API_KEY contains spaces, control characters or non-ASCII characters; copy the "
+                            "key again exactly as shown where it was created.")
+    if dialect == "legnext" and _PROTOTYPE_KEY.fullmatch(key):
+        raise SettingsError(
+            "LEGNEXT_API_KEY is an 'lnx_' key from the early Legnext 'generate API v1', a 2025 prototype of the "
+            "dashboard that never ran jobs and is gone. Create a key at https://legnext.ai/app/api-keys (today's "
+            "API is https://api.legnext.ai/api) and set that instead. Nothing was sent.")
+
+
+def parse_prices(raw: str) -> dict[str, int]:
+    """``imagine=50,upscale=20`` -> {tool: price}; a relay's prices in its own units.
+
+    Raises:
+        SettingsError: a malformed entry.
+    """
+    prices: dict[str, int] = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        name, sep, value = item.partition("=")
+        name, value = name.strip().lower(), value.strip()
+        if not sep or not re.fullmatch(r"[a-z_]{2,40}", name) or not value.isdigit() or not value.isascii():
+            raise SettingsError(f"LEGNEXT_RELAY_PRICES must be tool=whole number pairs such as "
+                                f"'imagine=50,upscale=20', got {item[:40]!r}")
+        prices[name] = int(value)
+    return prices
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the server needs to know. The key is kept out of ``repr``."""
+    """Everything the server, the service layer and the skill scripts need. The key is kept out of ``repr``."""
 
     api_key: str | None = field(default=None, repr=False)
+    dialect: str = "legnext"
     base_url: str = DEFAULT_BASE_URL
     data_dir: Path = field(default_factory=lambda: _user_data_dir(os.environ))
     output_dir: Path = field(default_factory=lambda: _pictures_dir(os.environ))
@@ -73,25 +132,53 @@ class Settings:
     log_level: str = "WARNING"
     toolsets: frozenset[str] = frozenset(TOOLSETS)
     sandbox: bool = False
-    #: Simulated seconds per real second of the API's clock: 1 for the real API; a simulator's speed
-    #: (``--sandbox``, or ``LEGNEXT_TIME_SCALE`` for ``legnext-mcp sandbox`` on LEGNEXT_BASE_URL).
+    #: Simulated seconds per real second of the API's clock: 1 for real APIs; a simulator's speed
+    #: (``--sandbox``, or ``LEGNEXT_TIME_SCALE`` for ``legnext-mcp sandbox`` on a loopback LEGNEXT_BASE_URL).
     time_scale: float = 1.0
-    #: Refuse a job that would take the last 24 hours' points (from the ledger) above this. None: no cap.
+    #: Refuse a job that would take the last 24 hours' spending (from the ledger) above this. None: no cap.
     max_points_per_day: int | None = None
-    #: Ask the user (MCP elicitation) before a job estimated above this many points. None: never ask.
+    #: Ask the user (MCP elicitation) before a job estimated above this. None: never ask.
     confirm_above_points: int | None = None
+    #: Refuse (instead of going ahead with a note) jobs above the threshold when the client cannot ask.
+    confirm_required: bool = False
+    #: Bearer token the Streamable HTTP transport requires (mandatory when not bound to loopback).
+    http_token: str | None = field(default=None, repr=False)
+    #: Prices of a relay (mj-proxy dialect), per tool, in ``relay_price_unit``; empty: unknown.
+    relay_prices: Mapping[str, int] = field(default_factory=dict)
+    relay_price_unit: str = "credits"
+    #: Add resource_link blocks to results (off: several clients break on them; see README).
+    resource_links: bool = False
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, *, sandbox: bool = False,
-                 time_scale: float = 1.0) -> Settings:
-        """Read ``LEGNEXT_*`` variables. Raises SettingsError for a missing key (unless sandbox) or bad values."""
+    def from_env(cls, env: Mapping[str, str] | None = None, *, sandbox: bool = False, time_scale: float = 1.0,
+                 dialect: str | None = None) -> Settings:
+        """Read ``LEGNEXT_*`` variables.
+
+        Raises:
+            SettingsError: a missing key (unless sandbox), a key or base URL that cannot be right, bad values.
+        """
         env = os.environ if env is None else env
+        chosen = (dialect or env.get("LEGNEXT_DIALECT") or "legnext").strip().lower()
+        if chosen not in DIALECTS:
+            raise SettingsError(f"LEGNEXT_DIALECT must be one of {', '.join(DIALECTS)}, got {chosen[:30]!r}")
         key = (env.get("LEGNEXT_API_KEY") or "").strip() or None
         if key is None and not sandbox:
-            raise SettingsError(
-                "LEGNEXT_API_KEY is not set. Get a key at https://legnext.ai/app/api-keys and set it in the "
-                "environment (or in your MCP host's config), or run with --sandbox to try everything on the "
-                "built-in simulator without a key.")
+            where = ("Get a key at https://legnext.ai/app/api-keys" if chosen == "legnext"
+                     else "Use the key your relay gave you")
+            raise SettingsError(f"LEGNEXT_API_KEY is not set. {where} and set it in the environment (or in your MCP "
+                                "host's config), or run with --sandbox to try everything on the built-in simulator "
+                                "without a key.")
+        if key is not None and not sandbox:
+            check_key(key, chosen)
+        default_base = DEFAULT_BASE_URL if chosen == "legnext" else ""
+        base_url = (env.get("LEGNEXT_BASE_URL") or default_base).strip().rstrip("/")
+        if not sandbox:
+            base_url = cls._check_base_url(base_url, chosen)
+            time_scale = _float(env, "LEGNEXT_TIME_SCALE", 1.0, 1.0, 100_000)
+            if time_scale != 1.0 and not is_loopback_url(base_url):
+                # A scaled schedule would poll a real API many times faster than its jobs run.
+                raise SettingsError("LEGNEXT_TIME_SCALE is for a simulator on this machine (legnext-mcp sandbox); "
+                                    "set LEGNEXT_BASE_URL to it, or unset LEGNEXT_TIME_SCALE for a real API")
         toolsets_raw = env.get("LEGNEXT_TOOLSETS", "").strip().lower()
         toolsets = frozenset(TOOLSETS)
         if toolsets_raw and toolsets_raw != "all":
@@ -102,39 +189,58 @@ class Settings:
                                     f"{', '.join(TOOLSETS)} or 'all'")
         level = env.get("LEGNEXT_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
         if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-            raise SettingsError(f"LEGNEXT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level!r}")
-        base_url = (env.get("LEGNEXT_BASE_URL") or DEFAULT_BASE_URL).rstrip("/")
-        if not sandbox:
-            time_scale = _float(env, "LEGNEXT_TIME_SCALE", 1.0, 1.0, 100_000)
-            if time_scale != 1.0 and base_url == DEFAULT_BASE_URL.rstrip("/"):
-                # A scaled schedule would poll the real API many times faster than its jobs run.
-                raise SettingsError("LEGNEXT_TIME_SCALE is for a simulator (legnext-mcp sandbox); set "
-                                    "LEGNEXT_BASE_URL to it, or unset LEGNEXT_TIME_SCALE for the real API")
+            raise SettingsError(f"LEGNEXT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level[:20]!r}")
+        token = (env.get("LEGNEXT_HTTP_TOKEN") or "").strip() or None
+        if token is not None and (len(token) < 16 or any(ord(c) < 33 for c in token)):
+            raise SettingsError("LEGNEXT_HTTP_TOKEN must be at least 16 characters without spaces; make one with: "
+                                "python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
         data_dir = Path(env["LEGNEXT_DATA_DIR"]) if env.get("LEGNEXT_DATA_DIR") else _user_data_dir(env)
         output_dir = Path(env["LEGNEXT_OUTPUT_DIR"]) if env.get("LEGNEXT_OUTPUT_DIR") else _pictures_dir(env)
         return cls(
-            api_key=key,
-            base_url=base_url,
-            data_dir=data_dir.expanduser().resolve(),
-            output_dir=output_dir.expanduser().resolve(),
+            api_key=key, dialect=chosen, base_url=base_url,
+            data_dir=data_dir.expanduser().resolve(), output_dir=output_dir.expanduser().resolve(),
             soft_deadline_s=_float(env, "LEGNEXT_WAIT_SOFT_DEADLINE_S", DEFAULT_SOFT_DEADLINE_S, 1, 3600),
-            preview_max_bytes=int(_float(env, "LEGNEXT_PREVIEW_MAX_BYTES", DEFAULT_PREVIEW_MAX_BYTES,
-                                         5_000, 5_000_000)),
-            download_max_bytes=int(_float(env, "LEGNEXT_DOWNLOAD_MAX_BYTES", DEFAULT_DOWNLOAD_MAX_BYTES,
-                                          1_000, 2**31)),
-            log_level=level,
-            toolsets=toolsets,
-            sandbox=sandbox,
-            time_scale=time_scale,
+            preview_max_bytes=int(_float(env, "LEGNEXT_PREVIEW_MAX_BYTES", DEFAULT_PREVIEW_MAX_BYTES, 5_000,
+                                         5_000_000)),
+            download_max_bytes=int(_float(env, "LEGNEXT_DOWNLOAD_MAX_BYTES", DEFAULT_DOWNLOAD_MAX_BYTES, 1_000, 2**31)),
+            log_level=level, toolsets=toolsets, sandbox=sandbox, time_scale=time_scale,
             max_points_per_day=_points(env, "LEGNEXT_MAX_POINTS_PER_DAY"),
             confirm_above_points=_points(env, "LEGNEXT_CONFIRM_ABOVE_POINTS"),
+            confirm_required=_flag(env, "LEGNEXT_CONFIRM_REQUIRED"), http_token=token,
+            relay_prices=parse_prices(env.get("LEGNEXT_RELAY_PRICES", "")),
+            relay_price_unit=(env.get("LEGNEXT_RELAY_PRICE_UNIT") or "credits").strip()[:20] or "credits",
+            resource_links=_flag(env, "LEGNEXT_RESOURCE_LINKS"),
         )
+
+    @staticmethod
+    def _check_base_url(base_url: str, dialect: str) -> str:
+        if not base_url:
+            raise SettingsError("LEGNEXT_BASE_URL is not set: with LEGNEXT_DIALECT=mj-proxy it is your relay's base "
+                                "URL, including any mode prefix it gave you (e.g. https://relay.example/mj-fast).")
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+            raise SettingsError(f"LEGNEXT_BASE_URL must be an http(s) URL without user:password@, got "
+                                f"{base_url[:80]!r}")
+        if parts.hostname and parts.hostname.rstrip(".").lower() in ("legnext.ai", "www.legnext.ai") and \
+                parts.path.rstrip("/").startswith("/api/v1"):
+            raise SettingsError("LEGNEXT_BASE_URL points at legnext.ai/api/v1, the early 'generate API v1' prototype "
+                                "that never ran jobs and is gone. Use https://api.legnext.ai/api (or unset "
+                                "LEGNEXT_BASE_URL). Nothing was sent.")
+        if parts.scheme == "http" and not is_loopback_url(base_url):
+            raise SettingsError(f"LEGNEXT_BASE_URL {base_url[:80]!r} is plain http: the key would cross the network "
+                                "unencrypted. Use https (plain http is allowed only on this machine).")
+        return base_url
 
     @property
     def ledger_path(self) -> Path:
-        # Simulated jobs vanish with the simulator, so they get their own history.
+        # Simulated jobs belong to the simulator's account, so they get their own history.
         return self.data_dir / ("sandbox-ledger.sqlite3" if self.sandbox else "ledger.sqlite3")
 
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / ("sandbox-cache" if self.sandbox else "cache")
+
+    @property
+    def sandbox_dir(self) -> Path:
+        """Where ``--sandbox`` keeps the simulated API's state (jobs, balance), so it survives restarts."""
+        return self.data_dir / "sandbox-api" / self.dialect

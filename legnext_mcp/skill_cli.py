@@ -1,7 +1,9 @@
-"""Shared plumbing of the skill's scripts (skill/legnext-midjourney/scripts/*.py): key and settings, exit codes,
-human or JSON output. The scripts stay thin: argument parsing plus one call into this module.
+"""Shared plumbing of the skill's scripts (skill/legnext-midjourney/scripts/*.py): settings (environment, then
+``./.env``, then the skill folder's ``.env``), the service layer (the same checks, ledger and file rules as the
+MCP server), exit codes, and human or JSON output. The scripts stay thin: arguments plus one call here.
 
-Exit codes: 0 done, 1 job failed, 2 bad usage or configuration, 3 timed out, 4 API error.
+Exit codes: 0 done, 1 job failed, 2 bad usage or configuration (nothing sent), 3 timed out (the job keeps
+running), 4 API error.
 """
 
 from __future__ import annotations
@@ -9,28 +11,45 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
 import anyio
+from pydantic import ValidationError
 
-from legnext_mcp.api import (
-    DEFAULT_BASE_URL,
-    InvalidRequestError,
-    Job,
-    JobFailedError,
-    LegnextClient,
-    LegnextError,
-    WaitTimeoutError,
-)
-from legnext_mcp.files import atomic_write
+from legnext_mcp.core.errors import LegnextError, LocalValidationError
+from legnext_mcp.core.job import Job, JobStatus
+from legnext_mcp.core.operations import Operation
+from legnext_mcp.service import jobs
+from legnext_mcp.service.connect import make_dialect
+from legnext_mcp.service.quote import quote
+from legnext_mcp.service.runtime import Services, open_services
+from legnext_mcp.settings import Settings, SettingsError
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_USAGE, EXIT_TIMEOUT, EXIT_API = 0, 1, 2, 3, 4
 
 
 class UsageError(Exception):
     """Bad arguments or configuration (exit 2)."""
+
+
+class JobFailed(Exception):
+    """The job ended failed (exit 1)."""
+
+    def __init__(self, job: Job) -> None:
+        super().__init__(f"Job {job.job_id} ({job.task_type}) failed: {job.error or 'no reason given'} "
+                         f"(error code {job.error_code}). Failed jobs are not charged.")
+        self.job = job
+
+
+class StillRunning(Exception):
+    """The wait ran out (exit 3); the job keeps running."""
+
+    def __init__(self, job: Job, timeout: float) -> None:
+        super().__init__(f"Job {job.job_id} is still {job.status.value} after {timeout:.0f} s; it keeps running.")
+        self.job = job
 
 
 def _dotenv(path: Path) -> dict[str, str]:
@@ -43,58 +62,60 @@ def _dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-def setting(name: str, default: str | None = None) -> str | None:
-    """An environment variable, else from ./.env, else from the skill folder's .env."""
-    if os.environ.get(name):
-        return os.environ[name]
+def script_path(name: str) -> str:
+    """How to call a sibling script from the current folder (hints a user can copy)."""
+    path = Path(sys.argv[0]).resolve().parent / name
+    try:
+        shown = str(path.relative_to(Path.cwd()))
+    except ValueError:
+        shown = str(path)
+    return shown
+
+
+def environment() -> Mapping[str, str]:
+    """LEGNEXT_* settings: the environment, then ./.env, then the skill folder's .env (first one wins)."""
     skill_dir = Path(sys.argv[0]).resolve().parent.parent  # scripts/NAME.py -> the skill folder
-    for candidate in (Path.cwd() / ".env", skill_dir / ".env"):
-        value = _dotenv(candidate).get(name)
-        if value:
-            return value
-    return default
+    merged: dict[str, str] = {}
+    for source in (_dotenv(skill_dir / ".env"), _dotenv(Path.cwd() / ".env"), dict(os.environ)):
+        merged.update({k: v for k, v in source.items() if v})
+    return merged
+
+
+def settings() -> Settings:
+    """The settings the scripts run with.
+
+    Raises:
+        UsageError: a missing key, an 'lnx_' prototype key, a bad base URL or value (nothing is sent).
+    """
+    try:
+        return Settings.from_env(environment())
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def mask(key: str) -> str:
-    """Enough of a key to tell keys apart, never enough to use: ``lnx_…9f3a``."""
+    """Enough of a key to tell keys apart, never enough to use: ``sk-s…6789``."""
     return f"{key[:4]}…{key[-4:]}" if len(key) > 12 else "…" + key[-2:]
 
 
-def make_client() -> LegnextClient:
-    key = setting("LEGNEXT_API_KEY")
-    if not key:
-        raise UsageError("LEGNEXT_API_KEY is not set (environment or .env). Get a key at "
-                         "https://legnext.ai/app/api-keys, or point LEGNEXT_BASE_URL at `legnext-mcp sandbox`.")
-    scale_text = setting("LEGNEXT_TIME_SCALE", "1") or "1"
-    try:
-        scale = float(scale_text)
-    except ValueError:
-        raise UsageError(f"LEGNEXT_TIME_SCALE must be a number, got {scale_text!r}") from None
-    base = setting("LEGNEXT_BASE_URL", DEFAULT_BASE_URL) or DEFAULT_BASE_URL
-    return LegnextClient(key, base_url=base, time_scale=max(scale, 1.0))
-
-
-def job_dict(job: Job) -> dict[str, Any]:
-    out = job.output
-    return {"job_id": job.job_id, "task_type": job.task_type, "status": job.status.value,
-            "grid_url": out.image_url if len(out.image_urls) > 1 else None, "image_urls": out.image_urls,
-            "video_urls": out.video_urls, "seed": out.seed, "prompts": out.prompts, "description": out.description,
-            "available_actions": out.available_actions, "points": job.meta.usage.consume or job.meta.usage.frozen,
-            "error": job.error.message or None}
+def job_dict(job: Job, **extra: Any) -> dict[str, Any]:
+    return {"job_id": job.job_id, "api": job.dialect, "task_type": job.task_type, "status": job.status.value,
+            "grid_url": job.grid_url, "image_urls": job.image_urls, "video_urls": job.video_urls, "seed": job.seed,
+            "prompts": job.prompts, "description": job.description, "available_actions": job.actions,
+            "points": job.consumed or job.frozen, "error": job.error, **extra}
 
 
 def print_job(job: Job, stream: TextIO = sys.stdout) -> None:
-    data = job_dict(job)
-    lines = [f"job_id: {job.job_id}", f"status: {data['status']} ({job.task_type})"]
-    if data["seed"]:
-        lines.append(f"seed:   {data['seed']}")
-    if data["grid_url"]:
-        lines.append(f"grid:   {data['grid_url']}")
-    lines += [f"image {n}: {url}" for n, url in enumerate(data["image_urls"])]
-    lines += [f"video {n}: {url}" for n, url in enumerate(data["video_urls"])]
-    lines += [f"prompt {n + 1}: {text}" for n, text in enumerate(data["prompts"])]
-    if data["error"]:
-        lines.append(f"error:  {data['error']}")
+    lines = [f"job_id: {job.job_id}", f"status: {job.status.value} ({job.task_type})"]
+    if job.seed:
+        lines.append(f"seed:   {job.seed}")
+    if job.grid_url:
+        lines.append(f"grid:   {job.grid_url}")
+    lines += [f"image {n}: {url}" for n, url in enumerate(job.image_urls)]
+    lines += [f"video {n}: {url}" for n, url in enumerate(job.video_urls)]
+    lines += [f"prompt {n + 1}: {text}" for n, text in enumerate(job.prompts)]
+    if job.error:
+        lines.append(f"error:  {job.error}")
     print("\n".join(lines), file=stream, flush=True)
 
 
@@ -105,8 +126,35 @@ def emit(value: dict[str, Any], as_json: bool, human: Callable[[], None]) -> Non
         human()
 
 
-def run(main: Callable[[LegnextClient], Awaitable[int]], *, as_json: bool) -> int:
-    """Run ``main`` with a client; map every failure to its exit code and one clear message on stderr."""
+@asynccontextmanager
+async def open_service() -> AsyncIterator[Services]:
+    config = settings()
+    async with AsyncExitStack() as stack:
+        dialect = make_dialect(config, stack)
+        yield await stack.enter_async_context(open_services(config, dialect))
+
+
+async def submit(svc: Services, op: Operation) -> Job:
+    """Check, price, budget and send ``op`` once (recorded in the same ledger the MCP server uses)."""
+    return await jobs.submit(svc, await quote(svc, op))
+
+
+async def wait(svc: Services, job: Job, timeout: float,
+               on_progress: Callable[[jobs.Progress], Awaitable[None]] | None = None) -> Job:
+    """Wait for ``job``; raises JobFailed or StillRunning."""
+    done, problems = await jobs.wait(svc, [job], timeout=timeout, on_progress=on_progress)
+    if problems:
+        raise problems[0]
+    final = done[0]
+    if final.status is JobStatus.FAILED:
+        raise JobFailed(final)
+    if not final.is_terminal:
+        raise StillRunning(final, timeout)
+    return final
+
+
+def run(main: Callable[[Services], Awaitable[int]], *, as_json: bool) -> int:
+    """Run ``main`` with the services; map every failure to its exit code and one clear message on stderr."""
 
     def fail(code: int, message: str, extra: dict[str, Any] | None = None) -> int:
         if as_json:
@@ -115,33 +163,26 @@ def run(main: Callable[[LegnextClient], Awaitable[int]], *, as_json: bool) -> in
         return code
 
     async def go() -> int:
-        async with make_client() as client:
-            return await main(client)
+        async with open_service() as svc:
+            return await main(svc)
 
     try:
         return anyio.run(go)
     except UsageError as exc:
         return fail(EXIT_USAGE, str(exc))
-    except JobFailedError as exc:
+    except JobFailed as exc:
         return fail(EXIT_JOB_FAILED, str(exc), {"job": job_dict(exc.job)})
-    except WaitTimeoutError as exc:
-        return fail(EXIT_TIMEOUT, f"{exc} Check later with: get_task.py {exc.job_id}", {"job_id": exc.job_id})
-    except InvalidRequestError as exc:
-        return fail(EXIT_USAGE if exc.local else EXIT_API, str(exc))
+    except StillRunning as exc:
+        return fail(EXIT_TIMEOUT,
+            f"{exc} Check later with: python {script_path('get_task.py')} {exc.job.job_id} --wait",
+                    {"job_id": exc.job.job_id})
+    except LocalValidationError as exc:
+        return fail(EXIT_USAGE, str(exc))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}"
+                             for e in exc.errors(include_url=False))
+        return fail(EXIT_USAGE, f"{problems}. Nothing was sent.")
     except LegnextError as exc:
         return fail(EXIT_API, str(exc))
     except KeyboardInterrupt:
         return fail(EXIT_TIMEOUT, "interrupted; the job (if submitted) keeps running on the server")
-
-
-async def save_outputs(client: LegnextClient, job: Job, folder: Path) -> list[Path]:
-    """Download every output of ``job`` into ``folder`` (absolute) as ``{job_id}_{n}.{ext}``, atomically."""
-    urls = job.output.video_urls or job.output.image_urls or ([job.output.image_url] if job.output.image_url else [])
-    saved = []
-    for n, url in enumerate(urls):
-        download = await client.download(url)
-        ext = {"image/jpeg": "jpg", "image/webp": "webp", "video/mp4": "mp4"}.get(download.content_type, "png")
-        path = folder / f"{job.job_id}_{n}.{ext}"
-        await anyio.to_thread.run_sync(atomic_write, path, download.content)
-        saved.append(path)
-    return saved

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
+import anyio
 import httpx2
 import pytest
 
-from legnext_mcp.api import Job, LegnextClient
+from legnext_mcp.api import Clock, Job, LegnextClient
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
 
 FAST = 2000.0  # simulated seconds per real second: a 40 s job takes 20 ms
@@ -29,25 +30,23 @@ def sandbox() -> SandboxApp:
     return SandboxApp(Engine(time_scale=FAST, seed=7))
 
 
-class RecordingSleep:
-    """Injected in place of anyio.sleep: records each requested delay, yields without waiting."""
+class RecordingClock(Clock):
+    """A clock that records each requested delay (API seconds) and yields without waiting."""
 
-    def __init__(self) -> None:
+    def __init__(self, scale: float = 1.0) -> None:
+        super().__init__(scale)
         self.delays: list[float] = []
 
-    async def __call__(self, seconds: float) -> None:
-        import anyio
-
-        self.delays.append(seconds)
+    async def sleep(self, api_seconds: float) -> None:
+        self.delays.append(api_seconds)
         await anyio.lowlevel.checkpoint()
 
 
 def make_client(app: SandboxApp, *, key: str = DEFAULT_KEY, time_scale: float = FAST,
-                sleep: Callable[[float], Awaitable[None]] | None = None) -> LegnextClient:
+                clock: Clock | None = None) -> LegnextClient:
     transport = httpx2.ASGITransport(app)
-    kwargs = {} if sleep is None else {"sleep": sleep}
     return LegnextClient(key, base_url="http://sandbox.test/api", transport=transport,
-                         download_transport=transport, time_scale=time_scale, **kwargs)  # type: ignore[arg-type]
+                         download_transport=transport, clock=clock or Clock(time_scale))
 
 
 @pytest.fixture

@@ -1,26 +1,37 @@
-"""Typed async client for the Legnext Midjourney API. Imports neither ``mcp``, Pillow nor uvicorn."""
+"""The typed async client of the Legnext API: the documented import path (``from legnext_mcp.api import
+LegnextClient, DiffusionRequest``). A facade over ``core`` and ``dialects.legnext``; imports neither
+``mcp``, Pillow nor uvicorn."""
 
-from legnext_mcp.api.client import DEFAULT_BASE_URL, Download, LegnextClient
-from legnext_mcp.api.errors import (
+from legnext_mcp.core.clock import Clock
+from legnext_mcp.core.errors import (
+    APIConnectionError,
+    APIStatusError,
     AuthenticationError,
+    BadRequestError,
     ForbiddenError,
     InsufficientCreditsError,
     InvalidRequestError,
     JobFailedError,
+    JobOutcomeError,
     LegnextError,
+    LocalValidationError,
     NetworkError,
     NotFoundError,
+    PromptError,
     RateLimitedError,
     ServerError,
     SubmissionUncertainError,
     WaitTimeoutError,
 )
-from legnext_mcp.api.models import (
-    ALL_REQUESTS,
+from legnext_mcp.core.job import JobStatus
+from legnext_mcp.core.operations import Canvas, CanvasImage, Mask, Polygon
+from legnext_mcp.dialects.legnext import DEFAULT_BASE_URL
+from legnext_mcp.dialects.legnext.client import LegnextClient
+from legnext_mcp.dialects.legnext.endpoints import ENDPOINTS
+from legnext_mcp.dialects.legnext.wire import (
+    AccountInfo,
     Balance,
     BlendRequest,
-    Canvas,
-    CanvasImage,
     DescribeRequest,
     DiffusionRequest,
     EditRequest,
@@ -30,12 +41,9 @@ from legnext_mcp.api.models import (
     InpaintRequest,
     Job,
     JobRequest,
-    JobStatus,
-    Mask,
     OutpaintRequest,
     PanDirection,
     PanRequest,
-    Polygon,
     RemixMode,
     RemixRequest,
     RemoveBackgroundRequest,
@@ -52,16 +60,20 @@ from legnext_mcp.api.models import (
     VideoUpscaleRequest,
     build_request,
 )
+from legnext_mcp.http.download import Download
+
+#: One request model per job endpoint, in the documented order.
+ALL_REQUESTS: tuple[type[JobRequest], ...] = tuple(endpoint.request for endpoint in ENDPOINTS)
 
 __all__ = [
-    "ALL_REQUESTS", "DEFAULT_BASE_URL", "AuthenticationError", "Balance", "BlendRequest", "Canvas",
-    "CanvasImage", "DescribeRequest", "DiffusionRequest", "Download", "EditRequest", "EnhanceRequest",
-    "EnhanceUpscaleRequest", "ExtendVideoRequest", "ForbiddenError", "InpaintRequest",
-    "InsufficientCreditsError", "InvalidRequestError", "Job", "JobFailedError", "JobRequest", "JobStatus",
-    "LegnextClient", "LegnextError", "Mask", "NetworkError", "NotFoundError", "OutpaintRequest",
-    "PanDirection", "PanRequest", "Polygon", "RateLimitedError", "RemixMode", "RemixRequest",
-    "RemoveBackgroundRequest", "RerollRequest", "RetextureRequest", "ServerError", "ShortenRequest",
-    "SubmissionUncertainError", "UploadPaintRequest", "UpscaleRequest", "UpscaleType", "VariationRequest",
-    "VariationType", "VideoDiffusionRequest", "VideoType", "VideoUpscaleRequest", "WaitTimeoutError",
-    "build_request",
+    "ALL_REQUESTS", "DEFAULT_BASE_URL", "APIConnectionError", "APIStatusError", "AccountInfo", "AuthenticationError",
+    "BadRequestError", "Balance", "BlendRequest", "Canvas", "CanvasImage", "Clock", "DescribeRequest",
+    "DiffusionRequest", "Download", "EditRequest", "EnhanceRequest", "EnhanceUpscaleRequest", "ExtendVideoRequest",
+    "ForbiddenError", "InpaintRequest", "InsufficientCreditsError", "InvalidRequestError", "Job", "JobFailedError",
+    "JobOutcomeError", "JobRequest", "JobStatus", "LegnextClient", "LegnextError", "LocalValidationError", "Mask",
+    "NetworkError", "NotFoundError", "OutpaintRequest", "PanDirection", "PanRequest", "Polygon", "PromptError",
+    "RateLimitedError", "RemixMode", "RemixRequest", "RemoveBackgroundRequest", "RerollRequest", "RetextureRequest",
+    "ServerError", "ShortenRequest", "SubmissionUncertainError", "UploadPaintRequest", "UpscaleRequest", "UpscaleType",
+    "VariationRequest", "VariationType", "VideoDiffusionRequest", "VideoType", "VideoUpscaleRequest",
+    "WaitTimeoutError", "build_request",
 ]

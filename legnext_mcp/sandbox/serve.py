@@ -1,14 +1,39 @@
-"""Serve the simulator on a loopback port with uvicorn: in the foreground (CLI) or in a thread (tests)."""
+"""Serve a simulator on a loopback port with uvicorn: in the foreground (CLI) or in a thread (tests, --sandbox).
+
+The socket is bound before anything is announced, so a taken port fails first, with the fix.
+"""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, cast
 
-from legnext_mcp.sandbox.app import SandboxApp
-from legnext_mcp.sandbox.engine import Engine
+from legnext_mcp.sandbox.core.asgi import RecordingApp
+
+
+class PortTakenError(OSError):
+    """The port is in use; the message says how to pick another."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (0 picks a free port).
+
+    Raises:
+        PortTakenError: the port is taken (or not allowed).
+    """
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise PortTakenError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port "
+                             "(or --port 0 for any free port)") from None
+    return sock
 
 
 class _PeakSet(set[Any]):
@@ -21,24 +46,44 @@ class _PeakSet(set[Any]):
         self.peak = max(self.peak, len(self))
 
 
-class LoopbackSandbox:
-    """The simulator on ``127.0.0.1:<port>`` in a background thread; ``port=0`` picks a free port.
+App = TypeVar("App", bound=RecordingApp)
 
-    ``with LoopbackSandbox() as sandbox: sandbox.base_url`` -> ``http://127.0.0.1:PORT/api``.
+
+class LoopbackSandbox(Generic[App]):
+    """A simulator on ``127.0.0.1:<port>`` in a background thread; ``port=0`` picks a free port.
+
+    ``with LoopbackSandbox(app) as sandbox: sandbox.base_url`` -> ``http://127.0.0.1:PORT/api``.
+    ``prefer_port`` is tried first and a free port taken if it is busy (a restarted ``--sandbox`` keeps its
+    port, so the URLs it handed out before still open).
     """
 
-    def __init__(self, app: SandboxApp | None = None, *, port: int = 0, host: str = "127.0.0.1") -> None:
+    def __init__(self, app: App | None = None, *, port: int = 0, host: str = "127.0.0.1",
+                 prefer_port: int | None = None, base_path: str = "/api") -> None:
         import uvicorn
 
-        self.app = app or SandboxApp(Engine())
-        config = uvicorn.Config(self.app, host=host, port=port, log_level="error", lifespan="off",
-                                access_log=False, timeout_keep_alive=5)
+        if app is None:
+            from legnext_mcp.sandbox.legnext.app import SandboxApp
+
+            app = cast(App, SandboxApp())
+        self.app: App = app
+        self.host = host
+        self.base_path = base_path
+        self._socket: socket.socket | None = None
+        if prefer_port:
+            try:
+                self._socket = bind(host, prefer_port)
+            except PortTakenError:
+                self._socket = None
+        if self._socket is None:
+            self._socket = bind(host, port)
+        self.port = int(self._socket.getsockname()[1])
+        config = uvicorn.Config(self.app, log_level="error", lifespan="off", access_log=False, timeout_keep_alive=5)
         self._server = uvicorn.Server(config)
         self._open = _PeakSet()
         self._server.server_state.connections = self._open  # uvicorn adds and discards each connection here
-        self._thread = threading.Thread(target=self._server.run, name="legnext-sandbox", daemon=True)
-        self.host = host
-        self.port = port
+        sockets = [self._socket]
+        self._thread = threading.Thread(target=lambda: self._server.run(sockets=sockets), name="legnext-sandbox",
+                                        daemon=True)
 
     @property
     def peak_connections(self) -> int:
@@ -51,7 +96,7 @@ class LoopbackSandbox:
 
     @property
     def base_url(self) -> str:
-        return f"{self.origin}/api"
+        return f"{self.origin}{self.base_path}"
 
     def start(self) -> Self:
         self._thread.start()
@@ -60,12 +105,13 @@ class LoopbackSandbox:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the sandbox server did not start")
             time.sleep(0.005)
-        self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        if self._socket is not None:
+            self._socket.close()
 
     def __enter__(self) -> Self:
         return self.start()
@@ -75,8 +121,9 @@ class LoopbackSandbox:
         self.stop()
 
 
-def serve_forever(app: SandboxApp, *, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Run the simulator in the foreground until interrupted."""
+def serve_forever(app: RecordingApp, sock: socket.socket) -> None:
+    """Run a simulator in the foreground on an already bound socket until interrupted."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+    config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from mcp.server import MCPServer
 from pydantic import Field
 
-from legnext_mcp.api.prompt import parameters_guide
+from legnext_mcp.server.guide import parameters_guide
 
 _STRUCTURE = """Build one Midjourney prompt, in this order (05-image-parameters.md, "Effective Prompt Structure"):
 1. Subject: what to see, concrete nouns first.

@@ -1,65 +1,80 @@
-"""Resources (jobs, job images, the parameter guide) and argument completion of job ids."""
+"""Resources (jobs, job images, the parameter guide) and argument completion of job ids.
+
+Every failure is a ``ResourceError`` with the real reason (an unknown job, an image number the job does not
+have), never the SDK's generic "Error creating resource from template".
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
-from legnext_mcp.api import LegnextError
-from legnext_mcp.api.prompt import parameters_guide
-from legnext_mcp.server.runtime import RuntimeRef, check_job_id, describe_job, fetch_output, runtime
+from legnext_mcp.core.errors import LegnextError
+from legnext_mcp.core.ids import check_job_id
+from legnext_mcp.core.job import Job
+from legnext_mcp.server.guide import parameters_guide
+from legnext_mcp.server.tools import describe_job, services
+from legnext_mcp.service.runtime import Services
 
-Ctx = Context[Any, Any]
+if TYPE_CHECKING:
+    from legnext_mcp.server.app import Live
+
+Ctx = Context[Services, Any]
 
 
-def register_resources(server: MCPServer[Any], live: RuntimeRef) -> None:
+async def _job(svc: Services, job_id: str) -> Job:
+    """The ledger's snapshot when it will not change any more, otherwise a fresh read (recorded)."""
+    try:
+        check_job_id(job_id)
+        entry = await svc.ledger.get(svc.dialect.name, job_id)
+        if entry is not None and entry.job.is_terminal:
+            return entry.job
+        job = await svc.dialect.get(job_id)
+    except LegnextError as exc:
+        raise ResourceError(exc.message) from None
+    await svc.ledger.record(job)
+    return job
+
+
+def register_resources(server: MCPServer[Any], live: Live) -> None:
     """Attach the legnext:// resources and job-id completion to ``server``."""
 
     @server.resource("legnext://jobs", name="recent-jobs", title="Recent jobs", mime_type="application/json",
-                     description="The 50 most recent jobs this server knows (local history)")
-    async def recent_jobs() -> str:  # static resources get no context: use the server's runtime
+                     description="The 50 most recent jobs this machine knows (local history)")
+    async def recent_jobs() -> str:  # static resources get no context: use the server's services
         if live.current is None:
             raise ResourceError("the server is not running")
-        entries = await live.current.ledger.recent(limit=50)
+        svc = live.current
+        entries = await svc.ledger.recent(svc.dialect.name, limit=50)
         return json.dumps([{"job_id": e.job.job_id, "task_type": e.job.task_type, "status": e.job.status.value,
                             "prompt": e.prompt} for e in entries], indent=1)
 
     @server.resource("legnext://jobs/{job_id}", name="job", title="A job", mime_type="application/json",
-                     description="One job as JSON: status, URLs, seed, follow-ups (refreshed if still running)")
+                     description="One job as JSON: status, URLs, seed, follow-ups (refreshed while running)")
     async def job(job_id: str, ctx: Ctx) -> str:
-        rt = runtime(ctx)
-        check_job_id(job_id)
-        entry = await rt.ledger.get(job_id)
-        current = entry.job if entry else None
-        if current is None or not current.is_terminal:
-            try:
-                current = await rt.client.get_job(job_id)
-            except LegnextError as exc:
-                raise ResourceError(exc.message) from None
-            await rt.ledger.record(current)
-        return (await describe_job(rt, current)).model_dump_json(indent=1)
+        svc = services(ctx)
+        current = await _job(svc, job_id)
+        return json.dumps((await describe_job(svc, current)).structured(), indent=1)
 
     @server.resource("legnext://jobs/{job_id}/images/{index}", name="job-image", title="A job's image",
                      mime_type="image/png", description="Image bytes of output 0-3 (or 'grid'), cached on disk")
     async def job_image(job_id: str, index: str, ctx: Ctx) -> bytes:
-        rt = runtime(ctx)
-        check_job_id(job_id)
-        if not (index == "grid" or (index.isdigit() and int(index) < 16)):
-            raise ResourceError("index must be 0-3 or 'grid'")
-        entry = await rt.ledger.get(job_id)
-        current = entry.job if entry and entry.job.is_terminal else None
-        if current is None:
-            try:
-                current = await rt.client.get_job(job_id)
-            except LegnextError as exc:
-                raise ResourceError(exc.message) from None
-            await rt.ledger.record(current)
-        data, _ = await fetch_output(rt, current, index if index == "grid" else int(index))
+        svc = services(ctx)
+        if not (index == "grid" or (index.isdigit() and len(index) < 3)):
+            raise ResourceError(f"index must be 0-3 or 'grid', got {index[:20]!r}")
+        current = await _job(svc, job_id)
+        if not current.is_terminal:
+            raise ResourceError(f"Job {job_id} is still {current.status.value}; its images exist once it completes.")
+        try:
+            data, _ = await svc.outputs.file(current, index if index == "grid" else int(index),
+                                             refresh=lambda: svc.dialect.get(job_id))
+        except LegnextError as exc:
+            raise ResourceError(exc.message) from None
         return data
 
     @server.resource("legnext://guide/parameters", name="parameter-guide", title="Prompt parameters",
@@ -69,11 +84,10 @@ def register_resources(server: MCPServer[Any], live: RuntimeRef) -> None:
 
     async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
                        context: CompletionContext | None) -> Completion | None:
-        if argument.name != "job_id":
+        if argument.name != "job_id" or live.current is None:  # asked before the lifespan started: nothing known
             return None
-        if live.current is None:  # completion asked before the lifespan started: nothing known yet
-            return None
-        ids = await live.current.ledger.ids(argument.value, limit=20)
+        svc = live.current
+        ids = await svc.ledger.ids(svc.dialect.name, argument.value, limit=20)
         return Completion(values=ids, total=len(ids), has_more=False)
 
     server.completion()(complete)  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped

@@ -1,5 +1,10 @@
-"""What a tool hands back: the ``JobResult`` output schema, its one-screen text, resource links and the
-follow-up tools that apply. Pure functions of a job; no I/O."""
+"""What a tool hands back: the ``JobResult`` structure (declared whole as the job tools' output schema), its
+one-screen text, and the follow-up calls that apply. Pure functions of a job; no I/O.
+
+Some hosts show the model only the text, others (Claude Code) only the structured JSON, so each carries
+everything the other does: ids, status, seed, every URL, the cost in words, the next calls. Structured
+results leave out empty and null fields (they read as noise) and never carry base64.
+"""
 
 from __future__ import annotations
 
@@ -9,50 +14,78 @@ from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, Field
 
-from legnext_mcp.api import Job, JobStatus
-from legnext_mcp.api.policy import OPERATION_WINDOW_S, STORAGE_WINDOW_S
+from legnext_mcp.core.job import Job, JobStatus
+from legnext_mcp.core.limits import OPERATION_WINDOW, STORAGE_WINDOW
+from legnext_mcp.service.outputs import QUADRANTS, output_count
 
-GRID_TASKS = {"diffusion", "variation", "reroll", "blend", "pan", "outpaint", "inpaint", "remix", "edit",
-              "upload-paint", "retexture"}
-VIDEO_TASKS = {"video-diffusion", "extend-video", "video-upscale"}
-TEXT_TASKS = {"describe", "shorten"}
+VIDEO_TASKS = frozenset({"video-diffusion", "extend-video", "video-upscale"})
+TEXT_TASKS = frozenset({"describe", "shorten"})
 
 
 class OutputModel(BaseModel):
-    """Base of the structured results. tools/list declares a brief form of each (server/schema.py)."""
+    """Base of the structured results."""
+
+    def structured(self) -> dict[str, Any]:
+        """The JSON a tool returns: optional fields that are null, empty lists or empty objects are left out
+        (required ones stay: clients validate the result against the output schema)."""
+        out: dict[str, Any] = {}
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if not info.is_required() and value in (None, [], {}):
+                continue
+            out[name] = _plain(value)
+        return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, OutputModel):
+        return value.structured()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return value
 
 
 class JobResult(OutputModel):
-    """A Legnext job. done=false: call wait_for_job. image_urls[n] is image_no n. next_steps: useful calls.
-    URLs expire after 30 days (expires_at); follow-ups are accepted until follow_ups_until (3 days)."""
+    """A job. done=false: wait for it. image n is image_no n. next_steps are the calls that make sense now."""
 
-    job_id: str = Field(description="Id to pass to follow-up tools, wait_for_job and save_images")
-    task_type: str = Field(description="Endpoint that made the job, e.g. diffusion, upscale, video-diffusion")
+    job_id: str = Field(description="Id for follow-up tools, wait_for_job and save_images")
+    task_type: str = Field(description="What made the job: diffusion, upscale, variation, video-diffusion, ...")
     status: str = Field(description="pending, staged, processing, completed or failed")
     done: bool = Field(description="True when completed or failed; otherwise call wait_for_job")
-    prompt: str | None = Field(default=None, description="Prompt the job was made from, when known")
+    api: str | None = Field(default=None, description="The API that runs it: legnext or mj-proxy")
+    progress: int | None = Field(default=None, description="Percent done, when the API reports it")
+    prompt: str | None = Field(default=None, description="Prompt the job was made from")
     parent_job_id: str | None = Field(default=None, description="Job this one was made from")
     grid_url: str | None = Field(default=None, description="2x2 grid image of the four results")
-    image_urls: list[str] = Field(default_factory=list, description="Individual images; index = image_no")
-    video_urls: list[str] = Field(default_factory=list, description="Videos; index = video_no")
+    image_urls: list[str] = Field(default_factory=list, description="Image URLs; index = image_no")
+    images: list[str] = Field(default_factory=list, description=(
+        "MCP resource URI of each image (index = image_no); readable with resources/read"))
+    images_cut_from_grid: bool | None = Field(default=None, description=(
+        "True when the API returned only the grid and images 0-3 are its top-left, top-right, bottom-left and "
+        "bottom-right quarters"))
+    video_urls: list[str] = Field(default_factory=list, description="Video URLs; index = video_no")
     seed: str | None = Field(default=None, description="Seed; reuse with --seed for similar results")
-    description: str | None = Field(default=None, description="describe/shorten: analysis of the image or prompt")
+    description: str | None = Field(default=None, description="describe/shorten: what the image or prompt holds")
     prompts: list[str] = Field(default_factory=list, description="describe/shorten: suggested prompts")
-    available_actions: dict[str, list[int] | bool] = Field(
-        default_factory=dict, description="Follow-ups the API offers, with the image numbers each accepts")
+    available_actions: dict[str, list[int] | bool] = Field(default_factory=dict, description=(
+        "Follow-ups the API offers: action -> the image_no values it accepts, or true"))
     error: str | None = Field(default=None, description="Why the job failed")
     error_code: int | None = Field(default=None, description="API error code of a failed job (403 = moderation)")
-    points_frozen: int = Field(default=0, description="Points reserved for the job")
-    points_consumed: int = Field(default=0, description="Points charged (0 for failed jobs)")
+    cost: str | None = Field(default=None, description="What the job costs, in words")
+    points_frozen: int | None = Field(default=None, description="Reserved while it runs (not in addition to consumed)")
+    points_consumed: int | None = Field(default=None, description="Charged (0 for failed jobs)")
+    estimated_points: int | None = Field(default=None, description="Price estimated before submitting")
     created_at: str | None = None
     started_at: str | None = None
     ended_at: str | None = None
-    follow_ups_until: str | None = Field(default=None, description="Follow-up actions are accepted until then")
+    follow_ups_until: str | None = Field(default=None, description="Follow-ups are accepted until then")
     expires_at: str | None = Field(default=None, description="Output files are deleted at this time")
     saved_files: list[str] = Field(default_factory=list, description="Local files written by save_images")
     next_steps: list[str] = Field(default_factory=list, description="Tool calls that make sense next")
-    estimated_points: int | None = Field(default=None, description="Price estimated before submitting")
-    notes: list[str] = Field(default_factory=list, description="Budget and confirmation notes")
+    notes: list[str] = Field(default_factory=list, description="Budget, confirmation and API notes")
+    resource: str | None = Field(default=None, description="MCP resource URI of this job")
 
 
 class JobBatch(OutputModel):
@@ -68,28 +101,31 @@ class JobSummary(OutputModel):
     status: str
     prompt: str | None = None
     parent_job_id: str | None = None
-    recorded_at: str = Field(description="When this server first saw the job (UTC)")
+    recorded_at: str = Field(description="When this machine first saw the job (UTC)")
 
 
-class UncertainSummary(OutputModel):
-    """A request sent without a readable answer: the job may exist (and cost points), its id is unknown."""
+class UnresolvedSummary(OutputModel):
+    """A submission without a job id: in flight now, or sent without an answer (the job may exist)."""
 
     task_type: str
+    state: str = Field(description="in flight, or uncertain (the job may exist and cost points)")
     prompt: str | None = None
-    reason: str
-    estimated_points: int
+    reason: str | None = None
+    estimated_points: int | None = None
     recorded_at: str
 
 
 class JobList(OutputModel):
-    """Jobs from the local ledger, newest first, and submissions whose outcome is unknown."""
+    """Jobs from the local history, newest first, and submissions whose outcome is not known."""
 
     jobs: list[JobSummary]
     count: int
-    uncertain: list[UncertainSummary] = Field(default_factory=list)
+    uncertain: list[UnresolvedSummary] = Field(default_factory=list)
+    running_on_account: list[str] = Field(default_factory=list, description=(
+        "Ids of jobs the API says are running on the account now (also ones this machine did not send)"))
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
 
@@ -97,88 +133,118 @@ def _url_expiry(url: str | None) -> datetime | None:
     if not url:
         return None
     values = parse_qs(urlsplit(url).query).get("Expires")
-    if values and values[0].isdigit():
+    if values and values[0].isdigit() and len(values[0]) < 12:
         return datetime.fromtimestamp(int(values[0]), UTC)
     return None
 
 
+def _numbers(values: list[int]) -> str:
+    """``0``, ``0-3`` or ``0, 2``: the image_no values a call accepts, as written in a call."""
+    if len(values) == 1:
+        return str(values[0])
+    if values == list(range(values[0], values[-1] + 1)):
+        return f"{values[0]}-{values[-1]}"
+    return ", ".join(map(str, values))
+
+
 def next_steps(job: Job) -> list[str]:
-    """The follow-up calls that apply to this job, as the assistant would write them."""
+    """The calls that apply to this job now, with its real id and the image numbers each accepts."""
     jid = job.job_id
     if not job.is_terminal:
         return [f"wait_for_job(job_ids=['{jid}']) to wait for the result (it keeps running meanwhile)"]
     if job.status is JobStatus.FAILED:
         return ["fix the cause named in 'error' and submit a new job (failed jobs are not charged)"]
-    out = job.output
     steps: list[str] = []
     if job.task_type in TEXT_TASKS:
-        if out.prompts:
-            steps.append("imagine(prompt=<one of 'prompts'>) to generate images from a suggestion")
+        if job.prompts:
+            steps.append("generate_and_wait(prompt=<one of 'prompts'>) makes images from a suggestion")
         return steps
-    if job.task_type in VIDEO_TASKS:
-        if out.video_urls:
-            last = len(out.video_urls) - 1
-            steps.append(f"extend_video(job_id, video_no 0-{last}) adds 4 seconds")
-            steps.append(f"video_upscale(job_id, video_no 0-{last})")
-        steps.append("save_images(job_id) keeps the videos (links expire after 30 days)")
+    if job.task_type in VIDEO_TASKS or job.video_urls:
+        if job.video_urls:
+            videos = _numbers(list(range(len(job.video_urls))))
+            steps.append(f"extend_video(job_id='{jid}', video_no={videos}) adds 4 seconds")
+            steps.append(f"video_upscale(job_id='{jid}', video_no={videos})")
+        steps.append(f"save_images(job_id='{jid}') keeps the videos (links expire after 30 days)")
         return steps
     for action in ("upscale", "variation", "remix", "pan", "outpaint", "inpaint", "edit"):
-        allowed = out.available_actions.get(action)
+        allowed = job.actions.get(action)
         if isinstance(allowed, list) and allowed:
-            steps.append(f"{action}(job_id, image_no {allowed[0]}-{allowed[-1]})")
-    if out.available_actions.get("reroll") is True:
-        steps.append("reroll(job_id)")
-    if out.image_urls:
-        last = len(out.image_urls) - 1
-        steps.append(f"video_diffusion(job_id, image_no 0-{last}) animates an image")
-        steps.append(f"enhance_upscale(job_id, image_no 0-{last}) up to 12K")
-        steps.append("save_images(job_id) keeps the files (links expire after 30 days)")
+            steps.append(f"{action}(job_id='{jid}', image_no={_numbers(sorted(allowed))})")
+    if job.actions.get("reroll") is True:
+        steps.append(f"reroll(job_id='{jid}')")
+    count = job.image_count
+    if count:
+        images = _numbers(list(range(count)))
+        if job.dialect == "legnext":
+            steps.append(f"video_diffusion(job_id='{jid}', image_no={images}) animates an image")
+            steps.append(f"enhance_upscale(job_id='{jid}', image_no={images}) up to 12K")
+        steps.append(f"save_images(job_id='{jid}') keeps the files (links expire after 30 days)")
     return steps
 
 
-def job_result(job: Job, *, prompt: str | None = None, parent_job_id: str | None = None,
-               saved_files: list[str] | None = None) -> JobResult:
+def cost_text(job: Job, unit: str) -> str | None:
+    """The cost in words: reserved and charged are one amount at two moments, never a sum."""
+    if job.status is JobStatus.FAILED:
+        return f"nothing charged (failed jobs are free; {job.frozen} {unit} reserved were returned)" \
+            if job.frozen else "nothing charged (failed jobs are free)"
+    if job.status is JobStatus.COMPLETED and (job.consumed or job.frozen):
+        return f"{job.consumed or job.frozen} {unit} charged"
+    if job.frozen:
+        return f"{job.frozen} {unit} reserved while it runs (charged only if it completes)"
+    return None
+
+
+def job_result(job: Job, *, prompt: str | None = None, parent_job_id: str | None = None, unit: str = "points",
+               saved_files: list[str] | None = None, estimated_points: int | None = None,
+               notes: list[str] | None = None) -> JobResult:
     """The structured result for a job snapshot."""
-    out, meta = job.output, job.meta
-    grid = out.image_url if job.task_type in GRID_TASKS else None
-    images = out.image_urls or ([out.image_url] if out.image_url and job.task_type not in GRID_TASKS else [])
-    created = meta.created_at
-    expiry = _url_expiry(grid or (images[0] if images else None) or (out.video_urls[0] if out.video_urls else None))
+    images = list(range(job.image_count)) if not job.video_urls else []
+    created = job.created_at
+    expiry = _url_expiry(job.grid_url or (job.image_urls[0] if job.image_urls else None)
+                         or (job.video_urls[0] if job.video_urls else None))
     if expiry is None and created is not None and job.status is JobStatus.COMPLETED:
-        expiry = created + timedelta(seconds=STORAGE_WINDOW_S)
+        expiry = created + STORAGE_WINDOW
     failed = job.status is JobStatus.FAILED
+    reported = job.frozen or job.consumed
     return JobResult(
-        job_id=job.job_id, task_type=job.task_type, status=job.status.value, done=job.is_terminal,
-        prompt=prompt or out.prompt_en, parent_job_id=parent_job_id, grid_url=grid, image_urls=images,
-        video_urls=out.video_urls, seed=out.seed, description=out.description, prompts=out.prompts,
-        available_actions=out.available_actions,
-        error=(job.error.message or job.error.raw_message or "failed without a reason") if failed else None,
-        error_code=job.error.code if failed else None,
-        points_frozen=meta.usage.frozen, points_consumed=meta.usage.consume,
-        created_at=_iso(created), started_at=_iso(meta.started_at), ended_at=_iso(meta.ended_at),
-        follow_ups_until=_iso(created + timedelta(seconds=OPERATION_WINDOW_S)) if created else None,
-        expires_at=_iso(expiry), saved_files=saved_files or [], next_steps=next_steps(job),
-    )
+        job_id=job.job_id, task_type=job.task_type, status=job.status.value, done=job.is_terminal, api=job.dialect,
+        progress=job.progress if not job.is_terminal else None, prompt=prompt or job.prompt,
+        parent_job_id=parent_job_id, grid_url=job.grid_url, image_urls=job.image_urls,
+        images=[f"legnext://jobs/{job.job_id}/images/{n}" for n in images],
+        images_cut_from_grid=True if job.grid_only and images else None, video_urls=job.video_urls, seed=job.seed,
+        description=job.description, prompts=job.prompts, available_actions=job.actions,
+        error=job.error if failed else None, error_code=job.error_code if failed else None,
+        cost=cost_text(job, unit), points_frozen=job.frozen if reported else None,
+        points_consumed=job.consumed if reported else None, estimated_points=estimated_points,
+        created_at=iso(created), started_at=iso(job.started_at), ended_at=iso(job.ended_at),
+        follow_ups_until=iso(created + OPERATION_WINDOW) if created and job.task_type not in TEXT_TASKS else None,
+        expires_at=iso(expiry), saved_files=saved_files or [], next_steps=next_steps(job), notes=notes or [],
+        resource=f"legnext://jobs/{job.job_id}")
 
 
 def result_text(result: JobResult) -> str:
     """A short summary with every id, seed and URL (some hosts show only text)."""
-    lines = [f"Job {result.job_id} ({result.task_type}): {result.status}."]
+    lines = [f"Job {result.job_id} ({result.task_type}): {result.status}"
+             + (f", {result.progress}%" if result.progress is not None else "") + "."]
     if result.error:
         lines.append(f"Error: {result.error} (code {result.error_code}); nothing was charged.")
+    if result.prompt:
+        lines.append(f"Prompt: {result.prompt[:300]}")
     if result.seed:
         lines.append(f"Seed: {result.seed}")
     if result.grid_url:
         lines.append(f"Grid: {result.grid_url}")
     lines += [f"Image {n}: {url}" for n, url in enumerate(result.image_urls)]
+    if result.images_cut_from_grid:
+        lines += [f"Image {n} ({QUADRANTS[n]} of the grid): {uri}" for n, uri in enumerate(result.images)]
     lines += [f"Video {n}: {url}" for n, url in enumerate(result.video_urls)]
     if result.description:
         lines.append(f"Description: {result.description}")
     lines += [f"Prompt {n + 1}: {text}" for n, text in enumerate(result.prompts)]
-    if result.points_consumed or result.points_frozen:
-        lines.append(f"Points: {result.points_consumed} consumed, {result.points_frozen} reserved.")
+    if result.cost:
+        lines.append(f"Cost: {result.cost}.")
     elif result.estimated_points is not None:
-        lines.append(f"Points: about {result.estimated_points} (estimate).")
+        lines.append(f"Cost: about {result.estimated_points} (estimate).")
     lines += result.notes
     lines += [f"Saved: {path}" for path in result.saved_files]
     if result.next_steps:
@@ -186,5 +252,9 @@ def result_text(result: JobResult) -> str:
     return "\n".join(lines)
 
 
-def structured(result: BaseModel) -> dict[str, Any]:
-    return result.model_dump(mode="json")
+def count_files(job: Job) -> int:
+    return output_count(job)
+
+
+def window_left(job: Job, now: datetime) -> timedelta | None:
+    return (job.created_at + OPERATION_WINDOW - now) if job.created_at else None

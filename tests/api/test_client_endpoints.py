@@ -90,9 +90,9 @@ async def _parents(client: LegnextClient) -> tuple[str, str]:
 
 
 def test_the_cases_cover_every_endpoint() -> None:
-    from legnext_mcp.api import ALL_REQUESTS
+    from legnext_mcp.dialects.legnext.endpoints import ENDPOINTS
 
-    assert sorted(CASES) == sorted(m.endpoint.removeprefix("/v1/") for m in ALL_REQUESTS)
+    assert sorted(CASES) == sorted(row.task_type for row in ENDPOINTS)
 
 
 @pytest.mark.parametrize("endpoint", sorted(CASES))

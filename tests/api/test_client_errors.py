@@ -30,7 +30,7 @@ from legnext_mcp.api import (
     WaitTimeoutError,
 )
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, Fault, SandboxApp
-from tests.conftest import FAST, RecordingSleep, finished, make_client
+from tests.conftest import FAST, RecordingClock, finished, make_client
 
 pytestmark = pytest.mark.anyio
 
@@ -129,17 +129,17 @@ async def test_other_validation_statuses_map_to_validation(sandbox: SandboxApp, 
 
 async def test_persistent_429_on_reads_becomes_rate_limited(sandbox: SandboxApp) -> None:
     sandbox.engine.faults.add(Fault("status", count=50, status=429, retry_after=1, method="GET"))
-    sleep = RecordingSleep()
-    async with make_client(sandbox, sleep=sleep, time_scale=1) as client:
+    clock = RecordingClock()
+    async with make_client(sandbox, clock=clock) as client:
         with pytest.raises(RateLimitedError) as caught:
             await client.balance()
-    assert caught.value.retry_after == 1 and sleep.delays == [1.0] * 4
+    assert caught.value.retry_after == 1 and clock.delays == [1.0] * 4
     assert sandbox.stats.count("GET") == 5
 
 
 async def test_persistent_5xx_on_reads_becomes_a_server_error(sandbox: SandboxApp) -> None:
     sandbox.engine.faults.add(Fault("status", count=50, status=503, method="GET"))
-    async with make_client(sandbox, sleep=RecordingSleep()) as client:
+    async with make_client(sandbox, clock=RecordingClock()) as client:
         with pytest.raises(ServerError) as caught:
             await client.balance()
     assert caught.value.code == "server" and "temporary" in str(caught.value)
@@ -149,7 +149,7 @@ async def test_an_unreachable_api_is_a_network_error_and_nothing_was_sent() -> N
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    async with LegnextClient("k", base_url=f"http://127.0.0.1:{port}/api", sleep=RecordingSleep()) as client:
+    async with LegnextClient("k", base_url=f"http://127.0.0.1:{port}/api", clock=RecordingClock()) as client:
         with pytest.raises(NetworkError) as caught:
             await client.submit(DiffusionRequest(text="a fox"))
     assert "nothing was sent" in str(caught.value)
@@ -157,7 +157,7 @@ async def test_an_unreachable_api_is_a_network_error_and_nothing_was_sent() -> N
 
 async def test_a_5xx_answer_to_a_submit_is_uncertain_and_not_resent(sandbox: SandboxApp) -> None:
     sandbox.engine.faults.add(Fault("status", status=502, method="POST", after_handling=True))
-    async with make_client(sandbox, sleep=RecordingSleep()) as client:
+    async with make_client(sandbox, clock=RecordingClock()) as client:
         with pytest.raises(SubmissionUncertainError) as caught:
             await client.submit(DiffusionRequest(text="a fox"))
     assert "not re-sent" in str(caught.value)
@@ -174,7 +174,7 @@ async def test_an_unreadable_answer_to_a_submit_is_uncertain(sandbox: SandboxApp
 
 async def test_an_unreadable_answer_to_a_read_is_retried(sandbox: SandboxApp) -> None:
     sandbox.engine.faults.add(Fault("malformed", count=2, method="GET"))
-    async with make_client(sandbox, sleep=RecordingSleep()) as client:
+    async with make_client(sandbox, clock=RecordingClock()) as client:
         balance = await client.balance()
     assert balance.total_points > 0 and sandbox.stats.count("GET") == 3
 
@@ -192,7 +192,7 @@ async def test_the_key_never_appears_in_reprs_errors_or_logs(caplog: pytest.LogC
     app = SandboxApp(Engine(keys={canary: 100}, time_scale=FAST))
     caplog.set_level(logging.DEBUG)
     messages: list[str] = []
-    async with make_client(app, key=canary, sleep=RecordingSleep()) as client:
+    async with make_client(app, key=canary, clock=RecordingClock()) as client:
         messages.append(repr(client))
         app.engine.faults.add(Fault("status", count=2, status=500, method="GET"))
         await client.balance()
@@ -221,7 +221,7 @@ async def test_the_key_is_sent_to_the_api_but_not_to_download_hosts(client: Legn
 
 async def test_downloads_refuse_non_media_and_oversized_files(client: LegnextClient) -> None:
     job = await finished(client, await client.submit(DiffusionRequest(text="a fox")))
-    with pytest.raises(InvalidRequestError, match="larger than"):
+    with pytest.raises(ServerError, match="larger than"):
         await client.download(job.output.image_urls[0], max_bytes=100)
     with pytest.raises(ServerError):
         await client.download(job.output.image_urls[0].replace("Signature=", "Signature=0"))

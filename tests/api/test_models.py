@@ -17,10 +17,13 @@ from legnext_mcp.api import (
     JobStatus,
     build_request,
 )
-from legnext_mcp.api.models import ApiErrorBody, BlendRequest, DiffusionRequest, PanDirection, is_public_url, urls_in
+from legnext_mcp.core.operations import Blend, Imagine, image_prompt_urls
+from legnext_mcp.core.urls import is_public_url
+from legnext_mcp.dialects.legnext.endpoints import ENDPOINTS
+from legnext_mcp.dialects.legnext.wire import ApiErrorBody, PanDirection
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
-BY_ENDPOINT = {cls.endpoint.removeprefix("/v1/"): cls for cls in ALL_REQUESTS}
+BY_ENDPOINT = {row.task_type: row.request for row in ENDPOINTS}
 
 
 def test_there_is_one_request_model_per_documented_job_endpoint() -> None:
@@ -166,16 +169,16 @@ def test_public_url_check(url: str, public: bool) -> None:
     assert is_public_url(url) is public
 
 
-def test_urls_in_finds_url_fields_and_image_prompts_in_text() -> None:
-    request = build_request(DiffusionRequest, text="https://a.example/x.png a fox --sref https://b.example/y.png")
-    assert urls_in(request) == ["https://a.example/x.png", "https://b.example/y.png"]
-    blend = build_request(BlendRequest, image_urls=["https://a.example/1.png", "https://a.example/2.png"],
-                          aspect_ratio="3:2")
-    assert urls_in(blend) == ["https://a.example/1.png", "https://a.example/2.png"]
+def test_the_urls_an_operation_hands_the_api_are_found_in_fields_and_image_prompts() -> None:
+    imagine = Imagine(prompt="https://a.example/x.png a fox --sref https://b.example/y.png")
+    assert image_prompt_urls(imagine) == ["https://a.example/x.png", "https://b.example/y.png"]
+    blend = Blend(image_urls=["https://a.example/1.png", "https://a.example/2.png"], aspect="3:2")
+    assert blend.fetched_urls() == ["https://a.example/1.png", "https://a.example/2.png"]
 
 
-def test_every_request_model_has_an_endpoint_and_task_type() -> None:
-    for model in ALL_REQUESTS:
+def test_every_request_model_has_one_row_with_its_path_and_task_type() -> None:
+    rows = {row.request: row for row in ENDPOINTS}
+    assert set(rows) == set(ALL_REQUESTS) and len(ENDPOINTS) == len(ALL_REQUESTS) == 20
+    for model, row in rows.items():
         assert issubclass(model, JobRequest)
-        assert model.endpoint.startswith("/v1/")
-        assert model.task_type == model.endpoint.removeprefix("/v1/")
+        assert row.path == f"/v1/{row.task_type}" and row.task_type == row.operation.task_type

@@ -5,10 +5,15 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime
 
+import anyio
 import pytest
 
-from legnext_mcp.api import policy
-from legnext_mcp.api.policy import Outcome, RequestKind
+from legnext_mcp.core import policy
+from legnext_mcp.core.clock import Clock
+from legnext_mcp.core.policy import Outcome, RequestKind
+from legnext_mcp.dialects.legnext.client import poll_plan as legnext_poll_plan
+
+pytestmark = pytest.mark.anyio
 
 
 def test_a_job_creating_post_is_never_repeated_once_it_may_have_arrived() -> None:
@@ -62,26 +67,30 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
 
 
 def test_poll_plans_differ_by_task_class_and_accept_both_spellings() -> None:
-    assert policy.poll_plan("describe").first_s < policy.poll_plan("diffusion").first_s
-    assert policy.poll_plan("video_diffusion") is policy.poll_plan("video-diffusion")
-    assert policy.poll_plan("video-diffusion").first_s > policy.poll_plan("diffusion").first_s
-    assert policy.poll_plan(None) is policy.poll_plan("diffusion")
+    poll_plan = legnext_poll_plan
+    assert poll_plan("describe").first_s < poll_plan("diffusion").first_s
+    assert poll_plan("video_diffusion") is poll_plan("video-diffusion")
+    assert poll_plan("video-diffusion").first_s > poll_plan("diffusion").first_s
+    assert poll_plan(None) is poll_plan("diffusion")
 
 
-def test_poll_delay_waits_for_the_fastest_job_then_looks_often_and_scales_with_the_simulator() -> None:
-    plan = policy.poll_plan("diffusion")
+async def test_poll_delay_waits_for_the_fastest_job_then_looks_often_and_scales_with_the_simulator() -> None:
+    plan = legnext_poll_plan("diffusion")
     assert policy.next_poll_delay(plan, 0, 0) == plan.first_s == 30.0  # images take 30-80 s
     assert policy.next_poll_delay(plan, 12, 0) == 18.0  # a job already 12 s old: look at 30 s
     assert policy.next_poll_delay(plan, 31, 1) == plan.interval_s < 3.0
     assert policy.next_poll_delay(plan, plan.late_after_s + 1, 20) == plan.late_interval_s
-    assert policy.next_poll_delay(plan, 0, 0, time_scale=10) == pytest.approx(plan.first_s / 10)
+    with anyio.fail_after(5):  # a simulator ten times faster than real time: the clock sleeps a tenth
+        started = anyio.current_time()
+        await Clock(scale=100).sleep(plan.first_s)
+        assert anyio.current_time() - started == pytest.approx(plan.first_s / 100, abs=0.05)
     assert all(policy.next_poll_delay(p, e, n) <= policy.MAX_POLL_INTERVAL_S
                for p in policy.POLL_PLANS.values() for e in (0, 100, 500) for n in (1, 3))
 
 
 def test_turbo_draft_and_v8_prompts_get_the_fast_image_schedule() -> None:
-    slow = policy.poll_plan("diffusion", "a fox --v 7")
+    slow = legnext_poll_plan("diffusion", "a fox --v 7")
     for prompt in ("a fox --turbo", "a fox --v 7 --draft", "a fox --v 8.1", "a fox --v 8 --hd"):
-        assert policy.poll_plan("diffusion", prompt) is policy.POLL_PLANS["image-fast"] is not slow
-    assert policy.poll_plan("upscale", "a fox --turbo") is policy.poll_plan("upscale")
-    assert policy.poll_plan("diffusion", "a fox --v 6.1") is slow
+        assert legnext_poll_plan("diffusion", prompt) is policy.POLL_PLANS["image-fast"] is not slow
+    assert legnext_poll_plan("upscale", "a fox --turbo") is legnext_poll_plan("upscale")
+    assert legnext_poll_plan("diffusion", "a fox --v 6.1") is slow

@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from legnext_mcp.api import DiffusionRequest, InvalidRequestError, LegnextClient, VideoDiffusionRequest, build_request
-from legnext_mcp.api.prompt import FLAGS, VERSIONS, PromptError, merge_prompt, parameters_guide, parse_prompt
+from legnext_mcp.core.errors import PromptError
+from legnext_mcp.core.prompt import FLAGS, VERSIONS, merge_prompt, parse_prompt
 from legnext_mcp.sandbox import Engine, SandboxApp
-from legnext_mcp.server.job_tools import imagine
+from legnext_mcp.server.args import GenerateArgs
+from legnext_mcp.server.guide import parameters_guide
 from tests.conftest import FAST, make_client
 
 pytestmark = pytest.mark.anyio
@@ -37,7 +39,7 @@ RULES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("--personalize", "a fox --p", "a fox --personalize", ("--personalize", "--p")),
     ("--stealth", "a fox", "a fox --stealth", ("--stealth",)),
     ("--public", "a fox", "a fox --public", ("--public",)),
-    ("--video", "a fox", "a fox --video", ("--video", "video_diffusion")),
+    ("--video", "a fox", "a fox --video", ("--video", "animate")),
     ("--relax", "a fox --fast", "a fox --relax", ("--relax",)),
     ("--bs on images", "a fox", "a fox --bs 2", ("--bs", "video")),
     ("--sd", "a fox --v 8.1 --hd", "a fox --v 8.1 --sd", ("--sd",)),
@@ -132,7 +134,7 @@ def test_errors_name_the_flag_the_model_and_the_fix() -> None:
         parse_prompt("a lighthouse --v 8.1 --q 2")
     assert caught.value.message == (
         "--q is not supported on model v8.1: v8.1 has no quality tiers (HD is the default). Remove --q or "
-        "choose a model that has it (v6, v6.1, v7, v8, niji 6).")
+        "choose a model that has it (v6, v6.1, v7, v8, niji 6). Nothing was sent.")
 
 
 def test_the_default_model_is_v7() -> None:
@@ -201,7 +203,8 @@ _typed = st.fixed_dictionaries({}, optional={
     "aspect_ratio": st.sampled_from(["1:1", "16:9", "2:3", "0:1", "139:100"]),
     "version": st.sampled_from(["6", "6.1", "7", "8", "8.1", "niji 6"]),
     "stylize": st.integers(0, 1000), "chaos": st.integers(0, 100), "weird": st.integers(0, 3000),
-    "quality": st.sampled_from([0.5, 1, 2, 4]), "seed": st.integers(0, 4294967295), "stop": st.integers(10, 100),
+    "quality": st.sampled_from(["0.5", "1", "2", "4"]), "seed": st.integers(0, 4294967295),
+        "stop": st.integers(10, 100),
     "raw": st.booleans(), "tile": st.booleans(), "draft": st.booleans(), "exp": st.integers(0, 100),
     "no": st.sampled_from(["cars", "people, text"]), "sref": st.just(URL), "sw": st.integers(0, 1000),
     "oref": st.just(URL), "ow": st.integers(0, 1000), "cref": st.just(URL), "cw": st.integers(0, 100),
@@ -216,7 +219,7 @@ async def test_typed_parameters_are_refused_locally_or_accepted_by_the_simulator
     sandbox = SandboxApp(Engine(time_scale=FAST, seed=1, pro=True))
     async with make_client(sandbox) as client:
         try:
-            request = imagine(prompt=text, **params)
+            request = DiffusionRequest(text=GenerateArgs(prompt=text, **params).operation().text)
         except InvalidRequestError as exc:
             refused: InvalidRequestError | None = exc
         else:

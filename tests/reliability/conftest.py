@@ -19,7 +19,7 @@ import httpx2
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-from legnext_mcp.api import LegnextClient
+from legnext_mcp.api import Clock, LegnextClient
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
@@ -51,7 +51,7 @@ class FlakyConnect(httpx2.AsyncBaseTransport):
 
 @dataclass
 class LoopbackHarness(Harness):
-    loopback: LoopbackSandbox
+    loopback: LoopbackSandbox[SandboxApp]
 
 
 @asynccontextmanager
@@ -62,7 +62,7 @@ async def loopback_harness(tmp_path: Path, *, mode: str = "auto", key: str = DEF
     sandbox = SandboxApp(engine or Engine(keys={key: 100_000}, time_scale=FAST, seed=5))
     settings = harness_settings(tmp_path, **overrides)
     with LoopbackSandbox(sandbox) as loop:
-        api = LegnextClient(key, base_url=loop.base_url, time_scale=FAST, transport=transport,
+        api = LegnextClient(key, base_url=loop.base_url, clock=Clock(FAST), transport=transport,
                             timeout=httpx2.Timeout(5.0, read=READ_TIMEOUT_S))
         async with api:
             server = build_server(settings, client=api)
@@ -85,7 +85,8 @@ def audit(sandbox: SandboxApp, settings: Settings) -> Audit:
     db = sqlite3.connect(settings.ledger_path)
     try:
         ids = {row[0] for row in db.execute("SELECT job_id FROM jobs")}
-        unsure = [json.loads(row[0]) for row in db.execute("SELECT request_json FROM uncertain")]
+        unsure = [json.loads(row[0])
+                  for row in db.execute("SELECT request_json FROM intents WHERE state = 'uncertain'")]
     finally:
         db.close()
     recorded = uncertain = lost = 0
@@ -110,7 +111,7 @@ def crashed(result: Any) -> bool:
     return bool(re.fullmatch(r"Error executing tool [\w-]+\.?", text_of(result).strip()))
 
 
-def stdio_server(api: LoopbackSandbox, home: Path, *, key: str = DEFAULT_KEY, time_scale: float = 400.0,
+def stdio_server(api: LoopbackSandbox[SandboxApp], home: Path, *, key: str = DEFAULT_KEY, time_scale: float = 400.0,
                  **env: str) -> StdioServerParameters:
     """``legnext-mcp`` as a host spawns it, on the simulator at ``api`` (it outlives the process)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}

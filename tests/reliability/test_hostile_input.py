@@ -111,7 +111,7 @@ def out_of_range(schema: dict[str, Any]) -> st.SearchStrategy[Any] | None:
     return st.sampled_from(options)
 
 
-def strings_for(name: str, schema: dict[str, Any]) -> list[st.SearchStrategy[Any]]:
+def strings_for(name: str, schema: dict[str, Any], tool: str, required: bool) -> list[st.SearchStrategy[Any]]:
     options: list[st.SearchStrategy[Any]] = []
     if "maxLength" in schema:
         limit = int(schema["maxLength"])
@@ -127,8 +127,10 @@ def strings_for(name: str, schema: dict[str, Any]) -> list[st.SearchStrategy[Any
         options.append(st.sampled_from(BAD_JOB_IDS))
     if name == "folder":
         options.append(st.sampled_from(BAD_FOLDERS))
-    if name in ("prompt", "remix_prompt"):
-        options.append(st.sampled_from(BAD_PROMPTS))
+    if name == "prompt" and tool == "shorten":  # text to shorten: only its length is a rule
+        options.append(st.sampled_from(["", "x" * 8193]))
+    elif name in ("prompt", "remix_prompt"):  # an optional prompt left empty means "not given"
+        options.append(st.sampled_from([p for p in BAD_PROMPTS if p or required]))
     if name == "tool":
         options.append(st.sampled_from(["../upscale", "get_job", "nope", "UPSCALE", "upscale\x00", ""]))
     return options
@@ -163,7 +165,7 @@ def objects_for(name: str) -> list[st.SearchStrategy[Any]]:
     return []
 
 
-def hostile(name: str, schema: dict[str, Any], required: bool) -> st.SearchStrategy[Any]:
+def hostile(name: str, schema: dict[str, Any], required: bool, tool: str = "") -> st.SearchStrategy[Any]:
     options = [wrong_types(schema)]
     if required:
         options.append(st.just(None))
@@ -171,7 +173,7 @@ def hostile(name: str, schema: dict[str, Any], required: bool) -> st.SearchStrat
     if ranged is not None:
         options.append(ranged)
     if schema.get("type") == "string":
-        options += strings_for(name, schema)
+        options += strings_for(name, schema, tool, required)
     if schema.get("type") == "array":
         options += items_for(name, schema)
     options += objects_for(name)
@@ -244,8 +246,9 @@ def test_every_broken_argument_is_refused_locally_with_a_message_naming_it(
     else:
         name = data.draw(st.sampled_from(sorted(properties)), label="argument")
         prop = properties[name]
-        prop = schema.get("$defs", {}).get(prop.get("$ref", "").rsplit("/", 1)[-1], prop)
-        value = data.draw(hostile(name, prop, name in schema.get("required", [])), label="value")
+        # optional arguments are published as anyOf [T, null]: break the T
+        prop = next((o for o in prop.get("anyOf", []) if o.get("type") != "null"), prop)
+        value = data.draw(hostile(name, prop, name in schema.get("required", []), tool), label="value")
     arguments = {**VALID[tool], name: value}
     before_files = everything_under(root)
     before = h.sandbox.stats.count()

@@ -17,9 +17,9 @@ import anyio
 import pytest
 from mcp import Client
 
-from legnext_mcp.api.policy import MAX_CONNECTIONS
+from legnext_mcp.core.policy import MAX_CONNECTIONS
 from legnext_mcp.sandbox import Engine, SandboxApp
-from legnext_mcp.sandbox.engine import MAX_CONCURRENT
+from legnext_mcp.sandbox.legnext.engine import MAX_CONCURRENT
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from tests.reliability.conftest import audit, loopback_harness, stdio_server, text_of
 

@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
-from legnext_mcp.sandbox.flags import check_prompt
+from legnext_mcp.sandbox.legnext.flags import check_prompt
 
 pytestmark = pytest.mark.anyio
 KEY = {"x-api-key": DEFAULT_KEY}

@@ -37,11 +37,12 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def server_harness(tmp_path: Path, mode: str, elicit: Callable[..., Any] | None = None, *, seed: int = 3,
-                         **overrides: Any) -> AsyncIterator[Harness]:
-    """A server on a fresh in-process simulator, with settings ``overrides`` (soft deadline, budget...)."""
-    sandbox = SandboxApp(Engine(time_scale=FAST, seed=seed))
+                         speed: float = FAST, **overrides: Any) -> AsyncIterator[Harness]:
+    """A server on a fresh in-process simulator running ``speed`` times faster than real time, with settings
+    ``overrides`` (soft deadline, budget...)."""
+    sandbox = SandboxApp(Engine(time_scale=speed, seed=seed))
     settings = harness_settings(tmp_path, **overrides)
-    async with make_client(sandbox) as api:
+    async with make_client(sandbox, time_scale=speed) as api:
         server = build_server(settings, client=api)
         async with Client(server, mode=mode, elicitation_callback=elicit) as client:
             yield Harness(sandbox, settings, server, client)

@@ -4,6 +4,7 @@ Every refusal is proven to have sent no job-creating request (the simulator coun
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,6 @@ import pytest
 from mcp_types import ElicitRequestParams, ElicitResult
 
 from legnext_mcp.api import DiffusionRequest
-from legnext_mcp.ledger import Ledger
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD
 from tests.api.test_prompt import RULES
 from tests.conftest import make_client
@@ -88,7 +88,7 @@ async def test_follow_ups_are_checked_against_the_parent_before_spending(harness
         ("variation", {"job_id": "0f0f0f0f-unknown", "image_no": 0}, "not found"),
         ("enhance", {"job_id": v7["job_id"], "image_no": 0}, "--v 7 --draft"),
         ("extend_video", {"job_id": v7["job_id"], "video_no": 0}, "not a video"),
-        ("extend_video", {"job_id": video["job_id"], "video_no": 2}, "video_no must be 0-0"),
+        ("extend_video", {"job_id": video["job_id"], "video_no": 2}, "video_no must be 0."),
         ("upscale", {"job_id": video["job_id"], "image_no": 0}, "video job"),
     ]
     for tool, arguments, words in cases:
@@ -107,13 +107,14 @@ async def test_follow_ups_are_checked_against_the_parent_before_spending(harness
 
 async def test_a_parent_older_than_three_days_is_refused_from_the_ledger(harness: Harness) -> None:
     parent = await finished_job(harness)
-    ledger = Ledger(harness.settings.ledger_path)
-    entry = await ledger.get(parent["job_id"])
-    assert entry is not None
-    old = entry.job.model_copy(update={"meta": entry.job.meta.model_copy(
-        update={"created_at": datetime.now(UTC) - timedelta(days=3, minutes=5)})})
-    await ledger.record(old)
-    await ledger.close()
+    import sqlite3
+
+    db = sqlite3.connect(harness.settings.ledger_path)  # the row as three days and five minutes ago
+    (job_json,) = db.execute("SELECT job_json FROM jobs WHERE job_id = ?", (parent["job_id"],)).fetchone()
+    old = json.loads(job_json) | {"created_at": (datetime.now(UTC) - timedelta(days=3, minutes=5)).isoformat()}
+    db.execute("UPDATE jobs SET job_json = ? WHERE job_id = ?", (json.dumps(old), parent["job_id"]))
+    db.commit()
+    db.close()
     sent = posts(harness)
     refused = await harness.call("upscale", {"job_id": parent["job_id"], "image_no": 0})
     assert refused.is_error and "only possible for 3 days" in refused.content[0].text

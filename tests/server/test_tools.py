@@ -20,6 +20,7 @@ from mcp_types import (
 
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, SandboxApp
 from legnext_mcp.server import build_server
+from legnext_mcp.server.results import JobResult
 from tests.conftest import FAST, make_client
 from tests.server.conftest import Harness, harness_settings, server_harness
 
@@ -38,20 +39,40 @@ def effective(hints: ToolAnnotations | None) -> tuple[bool, bool, bool, bool]:
             bool(hints.idempotent_hint), True if hints.open_world_hint is None else hints.open_world_hint)
 
 
-async def test_tools_list_declares_schemas_descriptions_and_honest_annotations(harness: Harness) -> None:
+def _walk(schema: Any) -> list[dict[str, Any]]:
+    """Every sub-schema of a JSON schema, the root included."""
+    found: list[dict[str, Any]] = []
+    if isinstance(schema, dict):
+        found.append(schema)
+        for value in schema.values():
+            found += _walk(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            found += _walk(item)
+    return found
+
+
+async def test_tools_list_declares_portable_schemas_descriptions_and_honest_annotations(harness: Harness) -> None:
     tools = {t.name: t for t in (await harness.client.list_tools()).tools}
     assert set(tools) == PAID | FREE
     for name, tool in tools.items():
         assert tool.title and tool.description and len(tool.description) < 300
-        assert tool.input_schema["type"] == "object"
+        schema = tool.input_schema
+        assert schema["type"] == "object" and schema["additionalProperties"] is False
+        for param, sub in schema.get("properties", {}).items():
+            assert sub.get("description"), f"{name}.{param} has no description"
+            if param not in schema.get("required", []):  # optional: null means "not given"
+                assert {"type": "null"} in sub.get("anyOf", []), f"{name}.{param}"
+        for node in _walk(schema):
+            assert not {"title", "$ref", "$defs", "exclusiveMinimum", "exclusiveMaximum"} & set(node), (name, node)
+            assert not isinstance(node.get("type"), list), (name, node)
+            assert node is schema or "additionalProperties" not in node, (name, node)
         assert tool.output_schema is not None and tool.output_schema.get("properties")
-        for param, schema in tool.input_schema.get("properties", {}).items():
-            assert schema.get("description"), f"{name}.{param} has no description"
-            assert "title" not in schema and {"type": "null"} not in schema.get("anyOf", [])
         if name in PAID:
             assert effective(tool.annotations) == (False, False, False, True)
-            assert "points" in tool.description
-            assert tool.output_schema["required"] == ["job_id", "status"]
+            assert "points" in tool.description or "cost" in tool.description.lower()
+            assert set(tool.output_schema["required"]) == {"job_id", "task_type", "status", "done"}
+            assert set(tool.output_schema["properties"]) == set(JobResult.model_fields)  # the whole result
         else:
             hints = effective(tool.annotations)
             assert hints[1] is False and hints[2] is True
@@ -59,7 +80,9 @@ async def test_tools_list_declares_schemas_descriptions_and_honest_annotations(h
     assert effective(tools["list_jobs"].annotations)[3] is False
     assert tools["pan"].input_schema["properties"]["direction"]["enum"] == ["down", "right", "up", "left"]
     assert tools["upscale"].input_schema["properties"]["image_no"] == {
-        "description": "Image of the parent, 0-3", "maximum": 3, "minimum": 0, "type": "integer"}
+        "description": "Which image of that job, 0-3 (its image_no)", "maximum": 3, "minimum": 0, "type": "integer"}
+    assert list(tools["upscale"].input_schema["properties"]) == [
+        "job_id", "image_no", "type", "wait", "timeout_s", "include_preview"]
 
 
 async def test_a_lean_schema_still_validates_the_full_argument_rules(harness: Harness) -> None:
@@ -69,22 +92,33 @@ async def test_a_lean_schema_still_validates_the_full_argument_rules(harness: Ha
     assert harness.sandbox.stats.count() == 0
 
 
-async def test_generate_and_wait_returns_urls_seed_links_and_records_the_job(harness: Harness) -> None:
+async def test_generate_and_wait_returns_urls_seed_resources_and_records_the_job(harness: Harness) -> None:
     result = await harness.call("generate_and_wait", {"prompt": "a red fox --ar 3:2"})
     assert not result.is_error
     data = result.structured_content
     assert data["status"] == "completed" and data["done"] and data["seed"]
     assert len(data["image_urls"]) == 4 and data["grid_url"]
     assert data["points_consumed"] == 80 and data["prompt"] == "a red fox --ar 3:2"
+    assert data["cost"] == "80 points charged"
     text = result.content[0].text
     for url in [data["grid_url"], *data["image_urls"]]:
         assert url in text
-    assert data["job_id"] in text and data["seed"] in text
-    links = [b.uri for b in result.content if b.type == "resource_link"]
-    assert f"legnext://jobs/{data['job_id']}" in links and f"legnext://jobs/{data['job_id']}/images/3" in links
-    assert any("upscale(job_id" in step for step in data["next_steps"])
+    assert data["job_id"] in text and data["seed"] in text and "Cost: 80 points charged." in text
+    assert data["resource"] == f"legnext://jobs/{data['job_id']}"
+    assert data["images"][3] == f"legnext://jobs/{data['job_id']}/images/3"
+    assert [b.type for b in result.content] == ["text"]  # no resource_link unless LEGNEXT_RESOURCE_LINKS
+    assert any(f"upscale(job_id='{data['job_id']}', image_no=0-3)" in step for step in data["next_steps"])
+    assert not [key for key, value in data.items() if value in (None, [], {}, "")]  # nothing empty
     listed = await harness.call("list_jobs", {})
     assert listed.structured_content["jobs"][0]["job_id"] == data["job_id"]
+
+
+async def test_resource_links_are_added_when_asked_for(tmp_path: Path, mode: str) -> None:
+    async with server_harness(tmp_path, mode, resource_links=True) as h:
+        result = await h.call("generate_and_wait", {"prompt": "a fox"})
+    job_id = result.structured_content["job_id"]
+    links = [b.uri for b in result.content if b.type == "resource_link"]
+    assert links == [f"legnext://jobs/{job_id}", *(f"legnext://jobs/{job_id}/images/{n}" for n in range(4))]
 
 
 async def _grid(harness: Harness, prompt: str = "a fox --v 7 --draft") -> str:
@@ -144,21 +178,24 @@ async def test_each_job_tool_submits_records_and_waits(harness: Harness, tool: s
     waited = await harness.call("wait_for_job", {"job_ids": [job_id]})
     job = waited.structured_content["jobs"][0]
     assert job["status"] == "completed" and waited.structured_content["all_done"]
-    assert job["image_urls"] or job["video_urls"] or job["prompts"]
+    assert job.get("image_urls") or job.get("video_urls") or job.get("prompts")
 
 
-async def test_progress_notifications_arrive_while_waiting(harness: Harness) -> None:
+async def test_progress_notifications_say_how_far_along_and_stop_before_the_result(tmp_path: Path, mode: str) -> None:
     seen: list[tuple[float, float | None, str | None]] = []
 
     async def on_progress(progress: float, total: float | None, message: str | None) -> None:
         seen.append((progress, total, message))
 
-    result = await harness.call("generate_and_wait", {"prompt": "a fox"}, progress_callback=on_progress)
+    async with server_harness(tmp_path, mode, speed=200) as h:  # a 40 s job takes 0.2 s: several looks
+        result = await h.call("generate_and_wait", {"prompt": "a fox"}, progress_callback=on_progress)
     job_id = result.structured_content["job_id"]
+    assert result.structured_content["status"] == "completed"
     assert len(seen) >= 2
     assert all(job_id in (m or "") and "elapsed" in (m or "") for _, _, m in seen)
+    assert all(total == 100 and 0 <= p < 100 for p, total, _ in seen)  # a percent, never "done" before the result
     assert [p for p, _, _ in seen] == sorted(p for p, _, _ in seen)
-    assert "completed" in (seen[-1][2] or "")
+    assert not any("completed" in (m or "") for _, _, m in seen)  # nothing once the wait is decided
 
 
 async def test_soft_deadline_hands_back_a_running_job_as_success(tmp_path: Path, mode: str) -> None:
@@ -187,7 +224,7 @@ async def test_model_fixable_errors_say_what_to_change_and_send_nothing(harness:
     out_of_range = await harness.call("pan", {"job_id": "abc", "image_no": 0, "direction": "up", "scale": 5})
     bad_id = await harness.call("get_job", {"job_id": "../../etc/passwd"})
     bad_url = await harness.call("describe", {"image_url": "javascript:alert(1)"})
-    assert out_of_range.is_error and "less than or equal to 3" in out_of_range.content[0].text
+    assert out_of_range.is_error and "scale: must be between 1.1 and 3.0 (got 5)" in out_of_range.content[0].text
     assert bad_id.is_error and bad_url.is_error and "http(s) URL" in bad_url.content[0].text
     assert harness.sandbox.stats.count() == before
     rejected = await harness.call("imagine", {"prompt": "a fox --v 8.1 --no dogs"})
@@ -245,8 +282,10 @@ async def test_save_images_writes_files_and_a_sidecar_in_the_output_dir(harness:
 
 async def test_get_balance_reports_points_and_dollars(harness: Harness) -> None:
     result = await harness.call("get_balance")
-    assert result.structured_content["total_points"] == 100_000
-    assert "$100.00" in result.content[0].text
+    assert result.structured_content["available"] == 100_000
+    assert result.structured_content["parts"] == {"credits": 100_000, "points": 0}
+    text = result.content[0].text
+    assert "$100.00" in text and "100000 credits + 0 points" in text and "credits (bought)" in text
 
 
 async def test_list_jobs_filters_by_status_and_type(harness: Harness) -> None:
@@ -321,16 +360,27 @@ async def test_jobs_survive_a_restart_of_the_server(tmp_path: Path) -> None:
     assert b"sandbox-key" not in ledger_bytes
 
 
-async def test_a_job_whose_recording_fails_still_reports_its_id(harness: Harness) -> None:
-    # Break the ledger behind the running server's back: the jobs table disappears.
+async def test_a_job_whose_recording_fails_after_sending_still_reports_its_id(harness: Harness) -> None:
+    # Break the ledger behind the running server's back, after the intent is written: job rows are refused.
     import sqlite3
 
-    ledger = harness.settings.ledger_path
-    db = sqlite3.connect(ledger)
-    db.execute("DROP TABLE jobs")
+    db = sqlite3.connect(harness.settings.ledger_path)
+    db.execute("CREATE TRIGGER no_jobs BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     db.commit()
     db.close()
     result = await harness.call("imagine", {"prompt": "a fox"})
     assert result.is_error
     job_ids = [j.job_id for j in harness.sandbox.engine.jobs.values()]
     assert len(job_ids) == 1 and job_ids[0] in result.content[0].text
+
+
+async def test_a_job_whose_intent_cannot_be_recorded_is_not_sent(harness: Harness) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(harness.settings.ledger_path)
+    db.execute("CREATE TRIGGER no_intents BEFORE INSERT ON intents BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    db.commit()
+    db.close()
+    result = await harness.call("imagine", {"prompt": "a fox"})
+    assert result.is_error and "Nothing was sent" in result.content[0].text
+    assert "disk full" in result.content[0].text and harness.sandbox.stats.count("POST") == 0

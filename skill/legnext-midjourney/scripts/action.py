@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 try:
@@ -21,35 +22,34 @@ try:
 except ImportError:  # run from a checkout without installing: use the repository copy
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from legnext_mcp.api import LegnextClient, build_request
-from legnext_mcp.api import models as m
-from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, print_job, run
+from pydantic import ValidationError
+
+from legnext_mcp.core import operations as ops
+from legnext_mcp.service.runtime import Services
+from legnext_mcp.skill_cli import EXIT_OK, UsageError, emit, job_dict, print_job, run, submit, wait
 
 ACTIONS = ("upscale", "variation", "reroll", "pan", "outpaint", "remix", "enhance", "video")
 
 
-def request_for(args: argparse.Namespace) -> m.JobRequest:
-    """The request model for an action; build_request refuses bad values before anything is sent."""
-    base = {"job_id": args.job_id, "image_no": args.image}
-    if args.action == "upscale":
-        return build_request(m.UpscaleRequest, **base, type=1 if args.type == "creative" else 0)
-    if args.action == "variation":
-        return build_request(m.VariationRequest, **base, type=1 if args.type == "strong" else 0,
-                             remix_prompt=args.prompt)
-    if args.action == "reroll":
-        return build_request(m.RerollRequest, job_id=args.job_id)
-    if args.action == "pan":
-        direction = {"down": 0, "right": 1, "up": 2, "left": 3}[args.direction]
-        return build_request(m.PanRequest, **base, direction=direction, scale=args.scale or 1.5,
-                             remix_prompt=args.prompt)
-    if args.action == "outpaint":
-        return build_request(m.OutpaintRequest, **base, scale=args.scale or 1.5, remix_prompt=args.prompt)
-    if args.action == "remix":
-        return build_request(m.RemixRequest, **base, remix_prompt=args.prompt or "",
-                             mode=1 if args.type == "subtle" else 0)
-    if args.action == "enhance":
-        return build_request(m.EnhanceRequest, **base)
-    return build_request(m.VideoDiffusionRequest, **base, prompt=args.prompt)
+def operation(args: argparse.Namespace) -> ops.Operation:
+    """The operation for an action; its checks refuse bad values before anything is sent."""
+    on = {"parent": args.job_id, "index": args.image}
+    kind, prompt, scale = args.type, args.prompt, args.scale or 1.5
+    builders: dict[str, Callable[[], ops.Operation]] = {
+        "upscale": lambda: ops.Upscale(**on, mode="creative" if kind == "creative" else "subtle"),
+        "variation": lambda: ops.Variation(**on, strength="strong" if kind == "strong" else "subtle", prompt=prompt),
+        "reroll": lambda: ops.Reroll(parent=args.job_id),
+        "pan": lambda: ops.Pan(**on, direction=args.direction, scale=scale, prompt=prompt),
+        "outpaint": lambda: ops.Outpaint(**on, scale=scale, prompt=prompt),
+        "remix": lambda: ops.Remix(**on, prompt=prompt or "", mode="subtle" if kind == "subtle" else "strong"),
+        "enhance": lambda: ops.Enhance(**on),
+        "video": lambda: ops.Video(**on, prompt=prompt),
+    }
+    try:
+        return builders[args.action]()
+    except ValidationError as exc:
+        raise UsageError("; ".join(f"{'.'.join(map(str, e['loc'])) or args.action}: {e['msg']}"
+                                   for e in exc.errors(include_url=False))) from None
 
 
 def main() -> int:
@@ -67,10 +67,10 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args()
 
-    async def act(client: LegnextClient) -> int:
-        job = await client.submit(request_for(args))
+    async def act(svc: Services) -> int:
+        job = await submit(svc, operation(args))
         if args.wait:
-            job = await client.wait(job.job_id, timeout=args.timeout, known=job)
+            job = await wait(svc, job, args.timeout)
         emit(job_dict(job), args.json, lambda: print_job(job))
         return EXIT_OK
 

@@ -20,39 +20,44 @@ try:
 except ImportError:  # run from a checkout without installing: use the repository copy
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from legnext_mcp.api import DiffusionRequest, Job, LegnextClient, build_request
-from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, print_job, run, save_outputs
+from legnext_mcp.core.operations import Imagine
+from legnext_mcp.service.jobs import Progress
+from legnext_mcp.service.runtime import Services
+from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, print_job, run, submit, wait
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("prompt", help="prompt text with optional --flags (1-8192 characters)")
     parser.add_argument("--timeout", type=float, default=180.0, help="longest wait in seconds (default 180)")
-    parser.add_argument("--save", metavar="DIR", help="download the four images into DIR")
+    parser.add_argument("--save", metavar="DIR", help="download the images into DIR (never overwriting a file)")
     parser.add_argument("--json", action="store_true", help="print JSON on stdout (progress goes to stderr)")
     args = parser.parse_args()
     progress_stream = sys.stderr if args.json else sys.stdout
     save_dir = Path(args.save).expanduser().resolve() if args.save else None
 
-    async def generate(client: LegnextClient) -> int:
+    async def generate(svc: Services) -> int:
         start = time.monotonic()
-        job = await client.submit(build_request(DiffusionRequest, text=args.prompt))
-        print(f"submitted job {job.job_id} ({job.meta.usage.frozen} points reserved)", file=progress_stream, flush=True)
+        job = await submit(svc, Imagine.model_validate({"prompt": args.prompt}))
+        print(f"submitted job {job.job_id} ({job.frozen} {svc.dialect.unit} reserved)", file=progress_stream,
+              flush=True)
 
-        async def progress(snapshot: Job) -> None:
-            print(f"  {time.monotonic() - start:5.1f}s  {snapshot.status.value}", file=progress_stream, flush=True)
+        async def progress(update: Progress) -> None:
+            print(f"  {time.monotonic() - start:5.1f}s  {update.jobs[0].status.value}", file=progress_stream,
+                flush=True)
 
-        job = await client.wait(job.job_id, timeout=args.timeout, on_poll=progress, known=job)
-        result = job_dict(job)
+        job = await wait(svc, job, args.timeout, on_progress=progress)
+        saved: list[str] = []
         if save_dir is not None:
-            result["saved_files"] = [str(p) for p in await save_outputs(client, job, save_dir)]
+            result = await svc.outputs.save(job, save_dir, prompt=args.prompt, parent_job_id=None)
+            saved = [str(p) for p in result.files] + [str(result.sidecar)]
 
         def human() -> None:
             print_job(job)
-            for path in result.get("saved_files", []):
+            for path in saved:
                 print(f"saved:  {path}")
 
-        emit(result, args.json, human)
+        emit(job_dict(job, saved_files=saved), args.json, human)
         return EXIT_OK
 
     return run(generate, as_json=args.json)

@@ -19,8 +19,10 @@ try:
 except ImportError:  # run from a checkout without installing: use the repository copy
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from legnext_mcp.api import JobFailedError, JobStatus, LegnextClient
-from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, print_job, run
+from legnext_mcp.core.ids import check_job_id
+from legnext_mcp.core.job import JobStatus
+from legnext_mcp.service.runtime import Services
+from legnext_mcp.skill_cli import EXIT_OK, JobFailed, emit, job_dict, print_job, run, wait
 
 
 def main() -> int:
@@ -31,12 +33,13 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args()
 
-    async def show(client: LegnextClient) -> int:
-        job = await client.get_job(args.job_id)
+    async def show(svc: Services) -> int:
+        job = await svc.dialect.get(check_job_id(args.job_id))
+        await svc.ledger.record(job)
         if args.wait:
-            job = await client.wait(job.job_id, timeout=args.timeout, known=job)
+            job = await wait(svc, job, args.timeout)
         elif job.status is JobStatus.FAILED:
-            raise JobFailedError(f"Job {job.job_id} failed: {job.error.message or 'no reason given'}.", job=job)
+            raise JobFailed(job)
         emit(job_dict(job), args.json, lambda: print_job(job))
         return EXIT_OK
 

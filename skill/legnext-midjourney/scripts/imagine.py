@@ -18,8 +18,9 @@ try:
 except ImportError:  # run from a checkout without installing: use the repository copy
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from legnext_mcp.api import DiffusionRequest, LegnextClient, build_request
-from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, run
+from legnext_mcp.core.operations import Imagine
+from legnext_mcp.service.runtime import Services
+from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, run, script_path, submit
 
 
 def main() -> int:
@@ -28,14 +29,14 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args()
 
-    async def submit(client: LegnextClient) -> int:
-        job = await client.submit(build_request(DiffusionRequest, text=args.prompt))
+    async def go(svc: Services) -> int:
+        job = await submit(svc, Imagine.model_validate({"prompt": args.prompt}))
         emit(job_dict(job), args.json, lambda: print(
-            f"job_id: {job.job_id}\nstatus: {job.status.value} ({job.meta.usage.frozen} points reserved)\n"
-            f"next:   python get_task.py {job.job_id} --wait"))
+            f"job_id: {job.job_id}\nstatus: {job.status.value} ({job.frozen} {svc.dialect.unit} reserved)\n"
+            f"next:   python {script_path('get_task.py')} {job.job_id} --wait"))
         return EXIT_OK
 
-    return run(submit, as_json=args.json)
+    return run(go, as_json=args.json)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 # requires-python = ">=3.11"
 # dependencies = ["legnext-mcp"]
 # ///
-"""Check the Legnext API key and show the balance. Prints the key masked, never whole.
+"""Check the API key and show the balance (or, on a relay, how the key was verified). Never prints the key whole.
 
 Usage: python verify_api_key.py [--json]        Exit: 0 valid, 2 no key, 4 refused or API error.
 """
@@ -18,8 +18,8 @@ try:
 except ImportError:  # run from a checkout without installing: use the repository copy
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from legnext_mcp.api import LegnextClient
-from legnext_mcp.skill_cli import EXIT_OK, emit, mask, run, setting
+from legnext_mcp.service.runtime import Services
+from legnext_mcp.skill_cli import EXIT_OK, emit, mask, run, settings
 
 
 def main() -> int:
@@ -27,15 +27,24 @@ def main() -> int:
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args()
 
-    async def check(client: LegnextClient) -> int:
-        balance = await client.balance()
-        key = mask(setting("LEGNEXT_API_KEY") or "")
-        value = {"valid": True, "key": key, "total_points": balance.total_points,
-                 "balance_usd": balance.balance_usd, "available_credits": balance.available_credits,
-                 "available_points": balance.available_points, "low_balance_alert": balance.low_balance_alert}
-        emit(value, args.json, lambda: print(
-            f"API key {key} is valid.\nBalance: {balance.total_points} points (${balance.balance_usd:.2f}); "
-            f"an image job costs 80."))
+    async def check(svc: Services) -> int:
+        account = await svc.dialect.account()
+        key = mask(settings().api_key or "")
+        value = {"valid": True, "key": key, "api": svc.dialect.name, "total_points": account.available,
+                 "unit": account.unit, "balance_usd": account.usd,
+                 **{f"available_{name}": amount for name, amount in account.parts.items()},
+                 "plan": account.plan, "verified_by": account.verified_by}
+
+        def human() -> None:
+            print(f"API key {key} is valid ({svc.dialect.service}).")
+            if account.available is not None:
+                parts = " + ".join(f"{v} {k}" for k, v in account.parts.items())
+                print(f"Balance: {account.available} {account.unit}" + (f" (${account.usd:.2f})" if account.usd else "")
+                      + (f" = {parts}" if parts else "") + "; an image job costs 80.")
+            if account.verified_by:
+                print(account.verified_by)
+
+        emit(value, args.json, human)
         return EXIT_OK
 
     return run(check, as_json=args.json)

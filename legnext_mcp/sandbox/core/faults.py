@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
-FaultKind = Literal["status", "slow", "drop", "malformed", "body"]
+FaultKind = Literal["status", "slow", "drop", "malformed", "body", "json"]
 
 
 @dataclass
@@ -18,8 +18,10 @@ class Fault:
     * ``slow``: wait ``delay_s`` real seconds before answering (past the client's read timeout);
     * ``drop``: start a response (``content_type``) and cut the connection mid-body;
     * ``malformed``: answer 200 with a body that is not JSON;
-    * ``body``: answer 200 with ``size`` bytes of ``content_type``, streamed without a length (what a
-      misconfigured or hostile file host sends: a web page instead of an image, or an endless file).
+    * ``body``: answer 200 with ``size`` bytes of ``content_type`` (``fill`` repeated), streamed without a
+      length, pausing ``delay_s`` between 64 KiB chunks (a web page instead of an image, an endless or
+      trickling file);
+    * ``json``: answer ``status`` with ``payload`` as the JSON body (a hostile or broken upstream's answer).
 
     With ``after_handling`` the request takes effect first (a job is created and paid for) and only the
     answer misbehaves: the case where a client cannot know whether its POST worked.
@@ -36,6 +38,8 @@ class Fault:
     content_type: str = "application/json"
     size: int = 0
     location: str | None = None
+    payload: str = ""
+    fill: str = ""
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (

@@ -1,8 +1,12 @@
-"""Wire models of the Legnext API: one request model per job endpoint, the job, the balance.
+"""Wire models of the Legnext API: one request model per job endpoint, the job, the balance, the account.
 
-Requests are strict: every documented range and enum is checked here, so a bad request fails before it
-costs anything. Field names are snake_case in Python and serialise to the API's own mix of camelCase
-and snake_case (``jobId``, ``imageNo``, ``imgUrls``, ``aspect_ratio``, ``target_resolution``...).
+Requests are strict: every documented range and enum is checked here (the types come from
+``core.limits``, shared with the operations), so a bad request fails before it costs anything. Field
+names are snake_case in Python and serialise to the API's own mix of camelCase and snake_case
+(``jobId``, ``imageNo``, ``imgUrls``, ``aspect_ratio``, ``target_resolution``...). An optional field
+sent as ``""`` means absent (Legnext's n8n node sends blanks that way).
+
+Which path, price and poll plan each request has is in ``endpoints.py`` (one row per endpoint).
 
 Responses are tolerant: unknown fields are kept, Go zero times and empty strings become ``None``,
 ``null`` lists become empty lists and task types are normalised to the endpoint's hyphenated name.
@@ -10,13 +14,9 @@ Responses are tolerant: unknown fields are kept, Go zero times and empty strings
 
 from __future__ import annotations
 
-import ipaddress
-import re
-import socket
 from datetime import datetime
-from enum import IntEnum, StrEnum
-from typing import Annotated, Any, ClassVar, Literal, TypeVar
-from urllib.parse import urlsplit
+from enum import IntEnum
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -29,87 +29,22 @@ from pydantic import (
     model_validator,
 )
 
-from legnext_mcp.api.errors import InvalidRequestError
-from legnext_mcp.api.prompt import MAX_PROMPT_CHARS, MAX_URL_CHARS, check_prompt, check_video_prompt
-
-# --- shared field types ----------------------------------------------------------------------------
-
-
-def _check_http_url(value: str) -> str:
-    value = value.strip()
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError("must be an absolute http(s) URL such as https://example.com/image.png")
-    if parts.username or parts.password:
-        raise ValueError("must not carry credentials (user:password@)")
-    return value
-
-
-def is_http_url(value: str) -> bool:
-    """Whether ``value`` is an absolute http(s) URL without credentials (what image URL fields take)."""
-    try:
-        _check_http_url(value)
-    except ValueError:
-        return False
-    return True
-
-
-def is_public_url(value: str) -> bool:
-    """Whether an http(s) URL names a public host (not localhost, private, loopback or link-local).
-
-    Numeric hosts in any form a resolver accepts (``2130706433``, ``0x7f.1``, ``127.1``) are read as the
-    address they stand for. Not applied by the request models (the sandbox serves images from
-    127.0.0.1); the server applies it to URLs it sends or fetches, unless the API base itself is local.
-    """
-    host = (urlsplit(value).hostname or "").rstrip(".").lower()
-    if not host or host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-        return False
-    try:
-        return ipaddress.ip_address(host).is_global
-    except ValueError:
-        pass
-    if all(part.isdigit() or part.startswith("0x") for part in host.split(".")):
-        try:  # inet_aton takes the shorthand and hex forms that ip_address refuses
-            return ipaddress.ip_address(socket.inet_aton(host)).is_global
-        except OSError:
-            return False
-    return True
-
-
-_URL_IN_TEXT = re.compile(r"https?://[^\s,]+", re.IGNORECASE)
-
-
-def urls_in(request: BaseModel) -> list[str]:
-    """Every http(s) URL a request hands the API to fetch: URL fields and image prompts in its text."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, str):
-            found.extend(_URL_IN_TEXT.findall(value))
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(request.model_dump(mode="json"))
-    return found
-
-
-HttpUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS), AfterValidator(_check_http_url)]
-"""An http(s) URL of at most 1024 characters (the documented limit for image URLs)."""
-
-ImageUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS), AfterValidator(_check_http_url)]
-"""An image the API must download: an http(s) URL of at most 1024 characters."""
-
-Prompt = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS)]
-ImagePrompt = Annotated[Prompt, AfterValidator(check_prompt)]
-"""A prompt whose --flags follow the model rules of legnext_mcp.api.prompt."""
-VideoPrompt = Annotated[Prompt, AfterValidator(check_video_prompt)]
-JobId = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*$")]
-ImageNo = Annotated[int, Field(ge=0, le=3)]
-PixelSize = Annotated[int, Field(ge=1, le=8192)]
+from legnext_mcp.core.errors import LocalValidationError
+from legnext_mcp.core.ids import JobId
+from legnext_mcp.core.job import JobStatus
+from legnext_mcp.core.limits import (
+    BlendAspect,
+    ContentType,
+    ImageNo,
+    ImageUrl,
+    OutpaintScale,
+    PanScale,
+    TargetResolution,
+    Text,
+    VideoNo,
+)
+from legnext_mcp.core.operations import Canvas, CanvasImage, ImagePrompt, Mask, Polygon, VideoPrompt, check_on_canvas
+from legnext_mcp.core.urls import check_http_url
 
 
 class VariationType(IntEnum):
@@ -118,10 +53,10 @@ class VariationType(IntEnum):
 
 
 class UpscaleType(IntEnum):
+    """0 and 1. The documented 2 and 3 are for v5 models, which the API no longer runs: refused locally."""
+
     SUBTLE = 0
     CREATIVE = 1
-    LEGACY_2X = 2  # v5/niji5 only, deprecated
-    LEGACY_4X = 3  # v5/niji5 only, deprecated
 
 
 class PanDirection(IntEnum):
@@ -143,73 +78,31 @@ class VideoType(IntEnum):
     HD_720P = 1
 
 
-# --- request building blocks -----------------------------------------------------------------------
+# --- requests ---------------------------------------------------------------------------------------
 
 
 class _Wire(BaseModel):
     # defer_build: validators are made on first use, not at import (start-up time; benchmarks/cold_start.py)
     model_config = ConfigDict(populate_by_name=True, extra="forbid", frozen=True, defer_build=True)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value != ""}
+        return data
+
     def to_wire(self) -> dict[str, Any]:
         """The JSON body the API expects (aliases, no unset optionals)."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-class Polygon(_Wire):
-    """A polygon on an image of ``width`` x ``height`` pixels; ``points`` is x1,y1,x2,y2,... clockwise."""
-
-    width: Annotated[int, Field(ge=500, le=4096)]
-    height: Annotated[int, Field(ge=500, le=4096)]
-    points: Annotated[list[Annotated[int, Field(ge=0)]], Field(min_length=6, max_length=512)]
-
-    @model_validator(mode="after")
-    def _points_fit(self) -> Polygon:
-        if len(self.points) % 2:
-            raise ValueError("points must be x,y pairs (an even count)")
-        xs, ys = self.points[0::2], self.points[1::2]
-        if max(xs) > self.width or max(ys) > self.height:
-            raise ValueError("every point must lie inside width x height")
-        return self
-
-
-class Mask(_Wire):
-    """Where to repaint: polygons, or a black-and-white mask image (white = repaint)."""
-
-    areas: list[Polygon] | None = Field(default=None, min_length=1, max_length=32)
-    url: ImageUrl | None = None
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Mask:
-        if (self.areas is None) == (self.url is None):
-            raise ValueError("give exactly one of mask.areas (polygons) or mask.url (mask image)")
-        return self
-
-
-class Canvas(_Wire):
-    width: PixelSize
-    height: PixelSize
-
-
-class CanvasImage(_Wire):
-    """Size and offset of the source image on the canvas (``imgPos``)."""
-
-    width: PixelSize
-    height: PixelSize
-    x: Annotated[int, Field(ge=-8192, le=8192)]
-    y: Annotated[int, Field(ge=-8192, le=8192)]
-
-
-def _check_on_canvas(canvas: Canvas, image: CanvasImage) -> None:
-    if image.x + image.width <= 0 or image.y + image.height <= 0 or image.x >= canvas.width or \
-            image.y >= canvas.height:
-        raise ValueError("image_position places the image entirely outside the canvas")
+HttpUrl = Annotated[str, Field(min_length=1, max_length=1024), AfterValidator(check_http_url)]
 
 
 class JobRequest(_Wire):
-    """Base of every job-creating request. ``endpoint`` is the path below the API base."""
+    """Base of every job-creating request."""
 
-    endpoint: ClassVar[str]
-    task_type: ClassVar[str]
     callback: HttpUrl | None = None
 
 
@@ -220,105 +113,78 @@ class _OnImage(JobRequest):
 
 class _OnVideo(JobRequest):
     job_id: JobId = Field(alias="jobId")
-    video_no: ImageNo = Field(alias="videoNo")
-
-
-# --- the 20 job endpoints --------------------------------------------------------------------------
+    video_no: VideoNo = Field(alias="videoNo")
 
 
 class DiffusionRequest(JobRequest):
     """POST /v1/diffusion: text (with --flags) to a 2x2 grid of images."""
 
-    endpoint = "/v1/diffusion"
-    task_type = "diffusion"
     text: ImagePrompt
 
 
 class VariationRequest(_OnImage):
-    endpoint = "/v1/variation"
-    task_type = "variation"
     type: VariationType
-    remix_prompt: ImagePrompt | None = Field(default=None, alias="remixPrompt")
+    remix_prompt: Text | None = Field(default=None, alias="remixPrompt")
 
 
 class UpscaleRequest(_OnImage):
-    endpoint = "/v1/upscale"
-    task_type = "upscale"
     type: UpscaleType
 
 
 class RerollRequest(JobRequest):
-    endpoint = "/v1/reroll"
-    task_type = "reroll"
     job_id: JobId = Field(alias="jobId")
 
 
 class BlendRequest(JobRequest):
-    endpoint = "/v1/blend"
-    task_type = "blend"
     image_urls: list[ImageUrl] = Field(alias="imgUrls", min_length=2, max_length=5)
-    aspect_ratio: Literal["2:3", "1:1", "3:2"]
+    aspect_ratio: BlendAspect
 
 
 class DescribeRequest(JobRequest):
-    endpoint = "/v1/describe"
-    task_type = "describe"
     image_url: ImageUrl = Field(alias="imgUrl")
 
 
 class ShortenRequest(JobRequest):
-    endpoint = "/v1/shorten"
-    task_type = "shorten"
-    prompt: ImagePrompt
+    """The prompt is text to shorten: only the length rule applies (its flags are not run)."""
+
+    prompt: Text
 
 
 class PanRequest(_OnImage):
-    endpoint = "/v1/pan"
-    task_type = "pan"
     direction: PanDirection
-    scale: Annotated[float, Field(ge=1.1, le=3.0)]
-    remix_prompt: ImagePrompt | None = Field(default=None, alias="remixPrompt")
+    scale: PanScale
+    remix_prompt: Text | None = Field(default=None, alias="remixPrompt")
 
 
 class OutpaintRequest(_OnImage):
-    endpoint = "/v1/outpaint"
-    task_type = "outpaint"
-    scale: Annotated[float, Field(ge=1.1, le=2.0)]
-    remix_prompt: ImagePrompt | None = Field(default=None, alias="remixPrompt")
+    scale: OutpaintScale
+    remix_prompt: Text | None = Field(default=None, alias="remixPrompt")
 
 
 class InpaintRequest(_OnImage):
-    endpoint = "/v1/inpaint"
-    task_type = "inpaint"
     mask: Mask
-    remix_prompt: ImagePrompt | None = Field(default=None, alias="remixPrompt")
+    remix_prompt: Text | None = Field(default=None, alias="remixPrompt")
     area: Polygon | None = None  # deprecated by the API in favour of mask.areas
 
 
 class RemixRequest(_OnImage):
-    endpoint = "/v1/remix"
-    task_type = "remix"
-    remix_prompt: ImagePrompt = Field(alias="remixPrompt")
+    remix_prompt: Text = Field(alias="remixPrompt")
     mode: RemixMode | None = None
 
 
 class EditRequest(_OnImage):
-    endpoint = "/v1/edit"
-    task_type = "edit"
     canvas: Canvas
     image_position: CanvasImage = Field(alias="imgPos")
-    remix_prompt: ImagePrompt = Field(alias="remixPrompt")
+    remix_prompt: Text = Field(alias="remixPrompt")
     mask: Mask | None = None
 
     @model_validator(mode="after")
     def _fits(self) -> EditRequest:
-        _check_on_canvas(self.canvas, self.image_position)
+        check_on_canvas(self.canvas, self.image_position)
         return self
 
 
 class UploadPaintRequest(JobRequest):
-    endpoint = "/v1/upload-paint"
-    task_type = "upload-paint"
     image_url: ImageUrl = Field(alias="imgUrl")
     canvas: Canvas
     image_position: CanvasImage = Field(alias="imgPos")
@@ -327,35 +193,26 @@ class UploadPaintRequest(JobRequest):
 
     @model_validator(mode="after")
     def _fits(self) -> UploadPaintRequest:
-        _check_on_canvas(self.canvas, self.image_position)
+        check_on_canvas(self.canvas, self.image_position)
         return self
 
 
 class RetextureRequest(JobRequest):
-    endpoint = "/v1/retexture"
-    task_type = "retexture"
     image_url: ImageUrl = Field(alias="imgUrl")
     remix_prompt: ImagePrompt = Field(alias="remixPrompt")
 
 
 class RemoveBackgroundRequest(JobRequest):
-    endpoint = "/v1/remove-background"
-    task_type = "remove-background"
     image_url: ImageUrl = Field(alias="imgUrl")
 
 
 class EnhanceRequest(_OnImage):
     """Only for parents made with ``--v 7 --draft`` (23-enhance.md)."""
 
-    endpoint = "/v1/enhance"
-    task_type = "enhance"
-
 
 class VideoDiffusionRequest(JobRequest):
     """Either animate a generated image (``job_id`` + ``image_no``) or a prompt starting with an image URL."""
 
-    endpoint = "/v1/video-diffusion"
-    task_type = "video-diffusion"
     job_id: JobId | None = Field(default=None, alias="jobId")
     image_no: ImageNo | None = Field(default=None, alias="imageNo")
     prompt: VideoPrompt | None = None
@@ -369,40 +226,30 @@ class VideoDiffusionRequest(JobRequest):
             return self
         if self.prompt is None:
             raise ValueError("give job_id and image_no, or a prompt that starts with an image URL")
-        first = self.prompt.split(maxsplit=1)[0]
         try:
-            _check_http_url(first)
+            check_http_url(self.prompt.split(maxsplit=1)[0])
         except ValueError as exc:
-            raise ValueError(
-                "without job_id the prompt must start with an image URL: '<image_url> your prompt'"
-            ) from exc
+            raise ValueError("without job_id the prompt must start with an image URL: '<image_url> your prompt'"
+                             ) from exc
         return self
 
 
 class ExtendVideoRequest(_OnVideo):
-    endpoint = "/v1/extend-video"
-    task_type = "extend-video"
     prompt: VideoPrompt | None = None
 
 
 class VideoUpscaleRequest(_OnVideo):
-    endpoint = "/v1/video-upscale"
-    task_type = "video-upscale"
-
-
-TargetResolution = Literal["HD", "FHD", "2K", "4K", "6K", "8K", "12K"]
+    pass
 
 
 class EnhanceUpscaleRequest(JobRequest):
     """Topaz upscale (27-topaz-upscale-image.md): an image URL, or an image of a previous job."""
 
-    endpoint = "/v1/enhance-upscale"
-    task_type = "enhance-upscale"
     image_url: ImageUrl | None = None
     job_id: JobId | None = Field(default=None, alias="jobId")
     image_no: ImageNo | None = Field(default=None, alias="imageNo")
     target_resolution: TargetResolution | None = None
-    content_type: Literal["standard", "photo", "illustration", "text", "low_res"] | None = None
+    content_type: ContentType | None = None
     aspect_ratio: Literal["keep", "1:1", "16:9", "9:16", "4:5", "5:4", "3:2", "2:3", "4:3", "3:4"] | None = None
     crop_mode: Literal["letterbox", "crop", "stretch"] | None = None
     output_format: Literal["jpeg", "jpg", "png", "tiff", "tif"] | None = None
@@ -418,18 +265,18 @@ class EnhanceUpscaleRequest(JobRequest):
         return self
 
 
-_R = TypeVar("_R", bound=JobRequest)
+_R = TypeVar("_R", bound=BaseModel)
 
 
 def build_request(model: type[_R], **fields: Any) -> _R:
-    """Validate ``fields`` into ``model``; raise InvalidRequestError naming every field that is wrong.
+    """Validate ``fields`` into ``model``; raise LocalValidationError naming every field that is wrong.
 
     Fields may be given by Python name or by wire alias. Nothing is sent: this is the local check.
     """
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        raise InvalidRequestError(describe_validation_error(exc), local=True) from None
+        raise LocalValidationError(describe_validation_error(exc)) from None
 
 
 def describe_validation_error(exc: ValidationError) -> str:
@@ -444,27 +291,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     return "Invalid request, nothing was sent: " + "; ".join(lines)
 
 
-ALL_REQUESTS: tuple[type[JobRequest], ...] = (
-    DiffusionRequest, VariationRequest, UpscaleRequest, RerollRequest, BlendRequest, DescribeRequest,
-    ShortenRequest, PanRequest, OutpaintRequest, InpaintRequest, RemixRequest, EditRequest,
-    UploadPaintRequest, RetextureRequest, RemoveBackgroundRequest, EnhanceRequest, VideoDiffusionRequest,
-    ExtendVideoRequest, VideoUpscaleRequest, EnhanceUpscaleRequest,
-)
-
 # --- responses -------------------------------------------------------------------------------------
-
-
-class JobStatus(StrEnum):
-    PENDING = "pending"
-    STAGED = "staged"
-    PROCESSING = "processing"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    UNKNOWN = "unknown"
-
-    @classmethod
-    def _missing_(cls, value: object) -> JobStatus:
-        return cls.UNKNOWN
 
 
 def _zero_time_to_none(value: Any) -> Any:
@@ -488,6 +315,11 @@ def _seed_to_str(value: Any) -> Any:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return _empty_to_none(value)
+
+
+def normalize_task_type(value: str) -> str:
+    """``video_diffusion`` and ``video-diffusion`` are the same task; we use the endpoint's spelling."""
+    return value.strip().lower().replace("_", "-")
 
 
 OptionalTime = Annotated[datetime | None, BeforeValidator(_zero_time_to_none)]
@@ -544,8 +376,7 @@ class JobOutput(_Tolerant):
     video_urls: UrlList = Field(default_factory=list)
     seed: Annotated[str | None, BeforeValidator(_seed_to_str)] = None
     available_actions: Annotated[dict[str, list[int] | bool], BeforeValidator(lambda v: v or {})] = Field(
-        default_factory=dict
-    )
+        default_factory=dict)
     # describe / shorten
     description: OptionalText = None
     prompt_en: OptionalText = Field(default=None, alias="promptEn")
@@ -560,11 +391,6 @@ class JobOutput(_Tolerant):
         if entry is None:
             return False
         return index is None or index in entry
-
-
-def normalize_task_type(value: str) -> str:
-    """``video_diffusion`` and ``video-diffusion`` are the same task; we use the endpoint's spelling."""
-    return value.strip().lower().replace("_", "-")
 
 
 class Job(_Tolerant):
@@ -589,7 +415,7 @@ class Job(_Tolerant):
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in (JobStatus.COMPLETED, JobStatus.FAILED)
+        return self.status.is_terminal
 
     @property
     def image_count(self) -> int:
@@ -611,6 +437,29 @@ class Balance(_Tolerant):
     def total_points(self) -> int:
         """What the account can spend on jobs: credits and points together."""
         return self.available_credits + self.available_points
+
+
+class Wallet(_Tolerant):
+    point_remain: int = 0
+    point_frozen: int = 0
+    point_used: int = 0
+
+
+class CreditPackInfo(_Tolerant):
+    available_credits: int = 0
+    frozen_credits: int = 0
+    used_credits: int = 0
+
+
+class AccountInfo(_Tolerant):
+    """``data`` of ``GET /account/info`` (the shape Legnext's web app reads: plan, wallet, credit packs)."""
+
+    id: int | None = None
+    name: str = ""
+    plan: str = ""
+    max_concurrent_task_count: int | None = None
+    wallet: Wallet | None = None
+    credit_pack_info: CreditPackInfo | None = None
 
 
 class ApiErrorBody(_Tolerant):

@@ -19,11 +19,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from legnext_mcp.sandbox.endpoints import ENDPOINTS, Endpoint, topaz_cost
-from legnext_mcp.sandbox.faults import Faults
-from legnext_mcp.sandbox.flags import PromptInfo, check_prompt
+from legnext_mcp.sandbox.core.faults import Faults
+from legnext_mcp.sandbox.legnext.endpoints import ENDPOINTS, Endpoint, topaz_cost
+from legnext_mcp.sandbox.legnext.flags import PromptInfo, check_prompt
 
 DEFAULT_KEY = "sandbox-key"
 DEFAULT_POINTS = 100_000
@@ -133,7 +134,10 @@ class Engine:
         max_queued: int | None = None,
         pro: bool = True,
         seed: int | None = None,
+        state_dir: Path | None = None,
     ) -> None:
+        self.state_dir = state_dir
+        self.preferred_port: int | None = None
         self.clock = SimClock(time_scale)
         self.faults = Faults()
         self.max_queued = max_queued
@@ -184,6 +188,9 @@ class Engine:
                 },
                 "message": "success",
             }
+
+    def remember_port(self, port: int) -> None:
+        self.preferred_port = port
 
     # --- submitting -----------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
-"""Pure decisions of the client: what to retry, how long to back off, when to poll. No I/O here.
+"""Pure decisions: what to retry, how long to back off, when to poll, how much to accept. No I/O here.
 
-Every tunable number of the client lives in this module, named, so it can be read in one place and
-benchmarked (see ``benchmarks/``).
+Every tunable number of the HTTP layer and the waits lives in this module, named, so it can be read in
+one place and benchmarked (see ``benchmarks/``). Delays are in API seconds; a ``Clock`` turns them into
+real ones (``core.clock``).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
-
-from legnext_mcp.api.prompt import PromptError, parse_prompt
 
 # --- HTTP limits -----------------------------------------------------------------------------------
 CONNECT_TIMEOUT_S = 10.0
@@ -36,23 +35,23 @@ BACKOFF_CAP_S = 8.0
 RETRY_AFTER_CAP_S = 30.0
 RETRYABLE_GET_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
+# --- answers -------------------------------------------------------------------------------------
+#: Largest API answer read: a job is a few KB, a batch of ten a few tens; a bigger one is refused while
+#: it streams in (never held whole in memory).
+MAX_ANSWER_BYTES = 2 * 1024 * 1024
+#: One API request, every read included: an answer that trickles in is cut off here.
+API_REQUEST_DEADLINE_S = 90.0
+
 # --- downloads -------------------------------------------------------------------------------------
 DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
-DOWNLOAD_TIMEOUT_S = 60.0
+#: Per read; a file that trickles in is stopped by DOWNLOAD_DEADLINE_S.
+DOWNLOAD_TIMEOUT_S = 30.0
+#: Whole download of one file, every redirect included.
+DOWNLOAD_DEADLINE_S = 120.0
+DOWNLOAD_MAX_REDIRECTS = 5
 DOWNLOAD_CONTENT_TYPES = ("image/", "video/", "application/octet-stream")
-
-# --- jobs ------------------------------------------------------------------------------------------
-TERMINAL_STATUSES = frozenset({"completed", "failed"})
-#: Follow-ups are accepted for this long after the parent was created (07-output-storage.md).
-OPERATION_WINDOW_S = 3 * 24 * 3600
-#: Output files are deleted this long after creation (07-output-storage.md).
-STORAGE_WINDOW_S = 30 * 24 * 3600
-
-
-def is_terminal(status: str) -> bool:
-    """True when a job in ``status`` will not change any more."""
-    return status in TERMINAL_STATUSES
-
+#: Largest picture (pixels) we decode for previews and grid cuts: above it, a decompression bomb.
+MAX_IMAGE_PIXELS = 80_000_000
 
 class RequestKind(Enum):
     """How safe a request is to repeat."""
@@ -153,48 +152,21 @@ POLL_PLANS: dict[str, PollPlan] = {
 #: After the first look, never wait longer than this between looks, so a stuck status is noticed.
 MAX_POLL_INTERVAL_S = 10.0
 
-_TASK_CLASS: dict[str, str] = {
-    "describe": "text",
-    "shorten": "text",
-    "upscale": "single",
-    "enhance": "single",
-    "remove-background": "single",
-    "enhance-upscale": "single",
-    "video-diffusion": "video",
-    "extend-video": "video",
-    "video-upscale": "video",
-}
-
-
-def poll_plan(task_type: str | None, prompt: str | None = None) -> PollPlan:
-    """The polling plan for a task type (hyphen or underscore form); image jobs by default, the fast
-    image plan when the job's prompt asks for turbo, draft or a v8 model."""
-    key = (task_type or "").replace("_", "-")
-    kind = _TASK_CLASS.get(key, "image")
-    if kind == "image" and prompt and _is_fast(prompt):
+def poll_plan(poll_class: str | None, *, fast: bool = False) -> PollPlan:
+    """The polling plan of a class ("text", "image", "single", "video"); images by default, and the
+    fast image plan when the job asked for turbo, draft or a v8 model."""
+    kind = poll_class if poll_class in POLL_PLANS else "image"
+    if kind == "image" and fast:
         kind = "image-fast"
     return POLL_PLANS[kind]
 
 
-def _is_fast(prompt: str) -> bool:
-    """Turbo, draft and the v8 family make an image job several times faster."""
-    try:
-        parsed = parse_prompt(prompt)
-    except PromptError:
-        return False
-    return parsed.version in ("8", "8.1") or bool({"turbo", "draft"} & parsed.names)
-
-
-def next_poll_delay(plan: PollPlan, elapsed_s: float, polls_done: int, time_scale: float = 1.0) -> float:
-    """Seconds to sleep before the next GET of a job that has been waited on for ``elapsed_s``
-    (in API time, i.e. real seconds times ``time_scale``).
-
-    ``time_scale`` > 1 shrinks every delay (the sandbox simulator runs faster than real time).
-    """
+def next_poll_delay(plan: PollPlan, elapsed_s: float, polls_done: int) -> float:
+    """API seconds to sleep before the next look at a job that has been waited on for ``elapsed_s``."""
     if polls_done == 0:
         delay = max(plan.first_s - elapsed_s, 0.0)  # the first look: when the fastest job could be done
     elif elapsed_s >= plan.late_after_s:
         delay = min(plan.late_interval_s, MAX_POLL_INTERVAL_S)
     else:
         delay = min(plan.interval_s, MAX_POLL_INTERVAL_S)
-    return delay / max(time_scale, 1e-9)
+    return delay

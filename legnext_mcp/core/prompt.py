@@ -5,8 +5,8 @@ The rules come from ../shared/legnext-docs 04-model-information.md (the paramete
 06-video-parameters.md (video flags). One table, ``FLAGS``, drives the validator, the typed tool
 parameters and the ``legnext://guide/parameters`` text, so they cannot drift apart.
 
-Pure: no I/O. Every problem raises :class:`PromptError` (an ``InvalidRequestError`` marked local) whose
-message names the flag, the model version and the fix.
+Pure: no I/O. Every problem raises :class:`PromptError` (a ``LocalValidationError``) whose message names
+the flag, the model version and the fix.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from legnext_mcp.api.errors import InvalidRequestError
+from legnext_mcp.core.errors import PromptError
+from legnext_mcp.core.limits import MAX_PROMPT_CHARS
+from legnext_mcp.core.urls import MAX_URL_CHARS
 
-MAX_PROMPT_CHARS = 8192
-MAX_URL_CHARS = 1024
 VERSIONS: tuple[str, ...] = ("6", "6.1", "7", "8", "8.1", "niji 6")
 DEFAULT_VERSION = "7"
 ALL = frozenset(VERSIONS)
@@ -29,11 +29,9 @@ Kind = Literal["switch", "int", "number", "choice", "text", "ratio", "optional-i
                "style"]
 
 
-class PromptError(InvalidRequestError):
-    """A prompt the API would refuse (or silently misread); found locally, nothing was sent."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, local=True)
+def number(value: float) -> str:
+    """A number as people write it: ``4294967295``, ``0.5``, never ``4.29497e+09``."""
+    return str(int(value)) if float(value).is_integer() else f"{value:.10g}"
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class Flag:
 
     def describe_values(self) -> str:
         if self.kind in ("int", "number", "optional-int"):
-            return f"{self.low:g}-{self.high:g}" + (" or no value" if self.kind == "optional-int" else "")
+            return f"{number(self.low)}-{number(self.high)}" + (" or no value" if self.kind == "optional-int" else "")
         if self.kind == "choice":
             if "*" in self.choices:
                 return ", ".join(self.choices["*"])
@@ -134,7 +132,7 @@ UNSUPPORTED: dict[str, str] = {
     "personalize": "use --p instead",
     "stealth": "remove it; visibility is not set through the API",
     "public": "remove it; visibility is not set through the API",
-    "video": "use the video_diffusion tool instead",
+    "video": "animate an image with the video operation instead",
     "relax": "remove it; only fast and turbo modes exist",
     "bs": "--bs works only in video prompts",
     "batchsize": "--bs works only in video prompts",
@@ -193,19 +191,23 @@ def _version_label(version: str) -> str:
     return version if version.startswith("niji") else f"v{version}"
 
 
-def _versions_text(versions: Iterable[str]) -> str:
+def versions_text(versions: Iterable[str]) -> str:
     return ", ".join(_version_label(v) for v in VERSIONS if v in versions)
 
 
-def parse_prompt(prompt: str, *, video: bool = False) -> ParsedPrompt:
+def parse_prompt(prompt: str, *, video: bool = False, default_version: str | None = DEFAULT_VERSION) -> ParsedPrompt:
     """Validate ``prompt`` as the API reads it and return its parts.
+
+    ``default_version`` is the model a prompt without ``--v``/``--niji`` runs on: v7 for a new job, the
+    parent's model for a remix prompt, or None when that is not known (then a flag is accepted when some
+    model accepts it, and a value when some model takes it).
 
     Raises:
         PromptError: the first problem found, naming the flag, the model version and the fix.
     """
     if not 1 <= len(prompt) <= MAX_PROMPT_CHARS:
         raise PromptError(f"The prompt must be 1-{MAX_PROMPT_CHARS} characters (got {len(prompt)}); "
-                          "shorten it (the shorten tool helps).")
+                          "shorten it (the shorten operation helps).")
     body, found = split_flags(prompt)
     if _PERMUTATION.search(body):
         raise PromptError("{a,b} permutation prompts are not supported by the API; send one request per "
@@ -223,7 +225,7 @@ def parse_prompt(prompt: str, *, video: bool = False) -> ParsedPrompt:
         raise PromptError("--v and --niji cannot be used together; keep one (niji is its own model).")
     if "fast" in seen and "turbo" in seen:
         raise PromptError("--fast and --turbo cannot be used together; keep one speed mode.")
-    version = DEFAULT_VERSION
+    version = default_version
     if "niji" in seen:
         if seen["niji"] not in ("", "6"):
             raise PromptError(f"--niji {seen['niji']} is not available; use --niji 6.")
@@ -232,7 +234,7 @@ def parse_prompt(prompt: str, *, video: bool = False) -> ParsedPrompt:
         if seen["v"] not in VERSIONS[:5]:
             raise PromptError(f"--v {seen['v']} is not available; use one of 6, 6.1, 7, 8, 8.1 (default 7).")
         version = seen["v"]
-    label = _version_label(version)
+    label = _version_label(version) if version else "any model"
     for written, name, value in found:
         flag = _BY_NAME.get(name)
         if flag is None:
@@ -240,17 +242,17 @@ def parse_prompt(prompt: str, *, video: bool = False) -> ParsedPrompt:
             raise PromptError(f"--{written} is not a parameter the API knows; remove it (known: {known}).")
         if name in ("v", "niji"):
             continue  # read above
-        if version not in flag.versions:
+        if version is not None and version not in flag.versions:
             raise PromptError(f"--{written} is not supported on model {label}: {flag.why_not}. Remove --{written} "
-                              f"or choose a model that has it ({_versions_text(flag.versions)}).")
+                              f"or choose a model that has it ({versions_text(flag.versions)}).")
         _check_value(flag, written, value, version)
     if "oref" in seen and ("turbo" in seen or seen.get("q") == "4"):
         raise PromptError("--oref does not work with --turbo or --q 4 (05-image-parameters.md); remove one.")
-    return ParsedPrompt(text=body, flags=tuple((n, v) for _, n, v in found), version=version)
+    return ParsedPrompt(text=body, flags=tuple((n, v) for _, n, v in found), version=version or "unknown")
 
 
-def _check_value(flag: Flag, written: str, value: str, version: str) -> None:
-    label = _version_label(version)
+def _check_value(flag: Flag, written: str, value: str, version: str | None) -> None:
+    label = _version_label(version) if version else "any model"
     if flag.kind == "switch":
         if value:
             raise PromptError(f"--{written} takes no value (found {value[:40]!r}); put text before the flags.")
@@ -260,9 +262,10 @@ def _check_value(flag: Flag, written: str, value: str, version: str) -> None:
         pattern = r"[0-9]+" if flag.kind != "number" else r"[0-9]+(?:\.[0-9]+)?"
         if not re.fullmatch(pattern, value) or not flag.low <= float(value) <= flag.high:
             whole = "a whole number" if flag.kind != "number" else "a number"
-            raise PromptError(f"--{written} needs {whole} {flag.low:g}-{flag.high:g} (got {value[:40]!r}).")
+            raise PromptError(f"--{written} needs {whole} {number(flag.low)}-{number(flag.high)} (got {value[:40]!r}).")
     elif flag.kind == "choice":
-        allowed = flag.values_for(version)
+        allowed = flag.values_for(version) if version else tuple(dict.fromkeys(
+            v for values in flag.choices.values() for v in values))
         normal = value.removesuffix(".0") if re.fullmatch(r"[0-9]+\.0", value) else value
         if normal not in allowed:
             raise PromptError(f"--{written} {value[:40]} is not valid on model {label}; use one of "
@@ -319,7 +322,17 @@ def check_prompt(prompt: str) -> str:
     return prompt
 
 
+def check_remix_text(prompt: str) -> str:
+    """Pydantic-friendly validator of a remix prompt before its parent is known: what no model accepts."""
+    try:
+        parse_prompt(prompt, default_version=None)
+    except PromptError as exc:
+        raise ValueError(exc.message) from None
+    return prompt
+
+
 def check_video_prompt(prompt: str) -> str:
+    """Pydantic-friendly validator of a video prompt (only the video flags)."""
     try:
         parse_prompt(prompt, video=True)
     except PromptError as exc:
@@ -338,10 +351,6 @@ PARAMETER_FLAGS: dict[str, str] = {
 }
 
 
-def _number(value: float) -> str:
-    return f"{value:g}"
-
-
 def render_flags(params: Mapping[str, object]) -> list[str]:
     """Typed parameters (``PARAMETER_FLAGS`` keys; None/False mean absent) as flags, in documented order."""
     out: list[str] = []
@@ -356,7 +365,7 @@ def render_flags(params: Mapping[str, object]) -> list[str]:
         elif value is True:
             out.append(f"--{PARAMETER_FLAGS[key]}")
         else:
-            shown = _number(value) if isinstance(value, float) else str(value)
+            shown = number(value) if isinstance(value, float) else str(value)
             out.append(f"--{PARAMETER_FLAGS[key]} {shown}")
     return out
 
@@ -382,41 +391,3 @@ def merge_prompt(prompt: str, params: Mapping[str, object]) -> str:
     merged = " ".join([prompt.strip(), *flags]) if flags else prompt
     parse_prompt(merged)
     return merged
-
-
-# --- the guide ---------------------------------------------------------------------------------------
-
-
-def parameters_guide() -> str:
-    """Markdown for ``legnext://guide/parameters``, generated from ``FLAGS`` (so it matches the checks)."""
-    lines = [
-        "# Midjourney prompt parameters on Legnext",
-        "",
-        "Put parameters at the end of the prompt: `a lighthouse at dusk --ar 3:2 --s 250 --v 7`.",
-        f"Default model: v{DEFAULT_VERSION}. Models: {_versions_text(VERSIONS)} (`--niji 6`). "
-        "Use `--v` or `--niji`, not both. Each flag at most once.",
-        "imagine and generate_and_wait also take these as typed arguments (aspect_ratio, stylize, ...).",
-        "",
-        "| flag | values | models |",
-        "|---|---|---|",
-    ]
-    for flag in FLAGS:
-        names = " / ".join(f"`--{n}`" for n in (flag.name, *flag.aliases))
-        models = "all" if flag.versions == ALL else _versions_text(flag.versions)
-        lines.append(f"| {names} | {flag.describe_values()}: {flag.summary} | {models} |")
-    lines += [
-        "",
-        "Not supported: " + ", ".join(f"`--{n}` ({why})" for n, why in UNSUPPORTED.items()
-                                      if n not in ("r", "batchsize")) + "; `{a,b}` permutations.",
-        "Also refused: `--fast` with `--turbo`; `--oref` with `--turbo` or `--q 4`.",
-        "",
-        "Video prompts (video_diffusion, extend_video) take only: "
-        + ", ".join(f"`--{f.name}` ({f.describe_values()})" for f in VIDEO_FLAGS) + ".",
-        "",
-        "Follow-ups (upscale, variation, pan, ...) take a finished job's `job_id` and an `image_no` listed in",
-        "its available actions, within 3 days; files are deleted after 30 days. v8/v8.1 images offer no",
-        "pan, outpaint, inpaint or upscale; enhance needs a `--v 7 --draft` parent.",
-        "Prices: image jobs 80-120 points (turbo 2x, v8 --hd/--q 4/--sv 6 4x), describe/shorten 20,",
-        "video 480 per 4 videos, Topaz 120-540 by resolution. estimate_cost prices a call without sending it.",
-    ]
-    return "\n".join(lines) + "\n"

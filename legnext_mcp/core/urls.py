@@ -1,0 +1,83 @@
+"""URL rules: what an image URL field takes, and which addresses are public.
+
+Pure (no DNS): :func:`is_public_url` reads the host as written, numeric aliases included. The download
+client additionally checks every resolved address it connects to (``legnext_mcp.http.download``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+MAX_URL_CHARS = 1024
+
+
+def check_http_url(value: str) -> str:
+    """``value`` stripped, if it is an absolute http(s) URL without credentials; ValueError otherwise."""
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute http(s) URL such as https://example.com/image.png")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry a user name or password (user:password@)")
+    if any(ord(c) < 33 or ord(c) == 127 for c in value):
+        raise ValueError("must not contain spaces or control characters")
+    return value
+
+
+def is_http_url(value: str) -> bool:
+    """Whether ``value`` is an absolute http(s) URL without credentials."""
+    try:
+        check_http_url(value)
+    except ValueError:
+        return False
+    return True
+
+
+def is_public_address(address: str) -> bool:
+    """Whether an IP address (v4 or v6, as text) is globally routable."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global
+
+
+def is_public_url(value: str) -> bool:
+    """Whether an http(s) URL names a public host (not localhost, private, loopback or link-local).
+
+    Numeric hosts in any form a resolver accepts (``2130706433``, ``0x7f.1``, ``127.1``) are read as the
+    address they stand for. Host names are taken as public here; the download client checks what they
+    resolve to.
+    """
+    host = (urlsplit(value).hostname or "").rstrip(".").lower()
+    if not host or host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        return False
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return is_public_address(host)
+    if all(part.isdigit() or part.startswith("0x") for part in host.split(".")):
+        try:  # inet_aton takes the shorthand and hex forms that ip_address refuses
+            return is_public_address(socket.inet_ntoa(socket.inet_aton(host)))
+        except OSError:
+            return False
+    return True
+
+
+_URL_IN_TEXT = re.compile(r"https?://[^\s,]+", re.IGNORECASE)
+
+
+def urls_in_text(texts: Iterable[str]) -> list[str]:
+    """Every http(s) URL written in the given texts (image prompts, --sref, --end...)."""
+    found: list[str] = []
+    for text in texts:
+        found.extend(_URL_IN_TEXT.findall(text))
+    return found

@@ -1,0 +1,154 @@
+"""The Legnext API as a dialect: operation -> request (one row per endpoint), wire job -> ``core.Job``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+
+from legnext_mcp.core.errors import LegnextError, LocalValidationError, NotFoundError, PromptError
+from legnext_mcp.core.followups import check_parent, model_of
+from legnext_mcp.core.job import Job, JobStatus
+from legnext_mcp.core.limits import MAX_OUTPUTS
+from legnext_mcp.core.operations import Enhance, Operation
+from legnext_mcp.core.policy import PollPlan
+from legnext_mcp.core.prompt import parse_prompt
+from legnext_mcp.dialects.base import AccountSummary, Prepared
+from legnext_mcp.dialects.legnext import wire
+from legnext_mcp.dialects.legnext.client import SERVICE, LegnextClient, poll_plan
+from legnext_mcp.dialects.legnext.endpoints import BY_OPERATION, row_for_task
+from legnext_mcp.http.download import Download
+
+log = logging.getLogger("legnext_mcp.legnext")
+
+BALANCE_EXPLANATION = ("Jobs are priced in points (1000 = $1) and can spend both kinds: credits (bought) and "
+                       "points (bonus or promotional); which one a job draws first is not documented.")
+
+
+def to_job(job: wire.Job) -> Job:
+    """The normalized job of a Legnext answer (outputs capped at what the task type can have)."""
+    row = row_for_task(job.task_type)
+    output_kind = row.output if row else ("video" if job.output.video_urls else "grid")
+    out = job.output
+    images = list(out.image_urls) or ([out.image_url] if out.image_url and output_kind == "single" else [])
+    videos = list(out.video_urls) or ([out.video_url] if out.video_url else [])
+    cap = MAX_OUTPUTS[output_kind]
+    if len(images) > cap or len(videos) > cap:
+        log.warning("job %s listed %d images and %d videos; %s jobs have at most %d: the rest are ignored",
+                    job.job_id, len(images), len(videos), job.task_type, cap)
+    failed = job.status is JobStatus.FAILED
+    return Job(
+        dialect="legnext", job_id=job.job_id, task_type=job.task_type, status=job.status, prompt=out.prompt_en,
+        grid_url=out.image_url if output_kind == "grid" else None, image_urls=images[:cap], video_urls=videos[:cap],
+        seed=out.seed, description=out.description, prompts=out.prompts[:10],
+        actions=dict(out.available_actions) if output_kind == "grid" else {},
+        error=(job.error.message or job.error.raw_message or "failed without a reason") if failed else None,
+        error_code=job.error.code if failed else None, moderated=failed and job.error.code == 403,
+        frozen=job.meta.usage.frozen, consumed=job.meta.usage.consume, created_at=job.meta.created_at,
+        started_at=job.meta.started_at, ended_at=job.meta.ended_at,
+        raw=job.model_dump(mode="json", by_alias=True))
+
+
+class LegnextDialect:
+    """Every operation, on the Legnext API (``https://api.legnext.ai/api`` or the sandbox)."""
+
+    name = "legnext"
+    service = SERVICE
+    unit = "points"
+    OPERATIONS: frozenset[type[Operation]] = frozenset(BY_OPERATION)
+
+    def __init__(self, client: LegnextClient) -> None:
+        self.client = client
+        self.base_url = client.base_url
+        self.clock = client.clock
+
+    def supports(self, operation: type[Operation]) -> bool:
+        return operation in self.OPERATIONS
+
+    def unsupported_reason(self, operation: type[Operation]) -> str:
+        return "" if self.supports(operation) else f"the Legnext API has no {operation.__name__} endpoint"
+
+    def prepare(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Prepared:
+        """Check the parent (available actions, window, draft for enhance), build the request, price it.
+
+        Raises:
+            LocalValidationError: naming what to change; nothing was sent.
+        """
+        row = BY_OPERATION[type(op)]
+        if parent is not None:
+            check_parent(op, parent, action=row.follow_up, now=datetime.now(UTC), parent_prompt=parent_prompt)
+            if isinstance(op, Enhance):
+                _check_draft(parent, parent_prompt)
+        request = wire.build_request(row.request, **{k: v for k, v in row.build(op).items() if v is not None})
+        return Prepared(operation=op, task_type=row.task_type, body=request.to_wire(),
+                        estimate=row.price(op, parent, parent_prompt), plan=request)
+
+    async def submit(self, prepared: Prepared) -> Job:
+        assert isinstance(prepared.plan, wire.JobRequest)
+        return to_job(await self.client.submit(prepared.plan))
+
+    async def get(self, job_id: str) -> Job:
+        return to_job(await self.client.get_job(job_id))
+
+    async def get_many(self, job_ids: list[str]) -> list[Job | LegnextError]:
+        found: dict[str, Job | LegnextError] = {}
+
+        async def one(job_id: str) -> None:
+            try:
+                found[job_id] = await self.get(job_id)
+            except LegnextError as exc:
+                found[job_id] = exc
+
+        async with anyio.create_task_group() as group:
+            for job_id in job_ids:
+                group.start_soon(one, job_id)
+        return [found[job_id] for job_id in job_ids]
+
+    async def account(self) -> AccountSummary:
+        balance = await self.client.balance()
+        plan = concurrent = None
+        try:
+            info = await self.client.account_info()
+            plan, concurrent = info.plan or None, info.max_concurrent_task_count
+        except LegnextError as exc:  # older deployments lack /account/info: the balance is what matters
+            log.info("account info unavailable: %s", exc.code)
+        return AccountSummary(
+            available=balance.total_points, unit="points", usd=balance.balance_usd,
+            parts={"credits": balance.available_credits, "points": balance.available_points},
+            explanation=BALANCE_EXPLANATION, plan=plan, max_concurrent=concurrent,
+            low_balance=balance.low_balance_alert)
+
+    async def active_jobs(self) -> list[Job] | None:
+        try:
+            return [to_job(job) for job in await self.client.active_tasks()]
+        except NotFoundError:
+            return None
+
+    def poll_plan(self, job: Job, prompt: str | None) -> PollPlan:
+        return poll_plan(job.task_type, prompt)
+
+    def from_raw(self, raw: dict[str, Any]) -> Job:
+        return to_job(wire.Job.model_validate(raw))
+
+    async def download(self, url: str, *, max_bytes: int | None = None) -> Download:
+        return await self.client.download(url, max_bytes=max_bytes)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def _check_draft(parent: Job, parent_prompt: str | None) -> None:
+    """Legnext's enhance re-renders a draft: its parent must be a ``--v 7 --draft`` job (23-enhance.md)."""
+    if parent_prompt is None:
+        return  # cannot be told: the API will say
+    try:
+        parsed = parse_prompt(parent_prompt)
+    except PromptError:
+        return
+    if not parsed.draft:
+        version = model_of(parent_prompt) or "unknown"
+        label = version if version.startswith("niji") else f"v{version}"
+        raise LocalValidationError(f"enhance needs a parent made with --v 7 --draft; job {parent.job_id} was made on "
+                                   f"{label} without draft. Upscale it instead, or make a new job with --v 7 --draft.")

@@ -1,0 +1,1 @@
+"""The simulated midjourney-proxy relay, written from reference/midjourney-proxy.md."""

@@ -1,0 +1,210 @@
+"""Running the server as a host spawns it: stdio, or Streamable HTTP guarded for the network it is on.
+
+* Start-up problems (a data folder that is a file, read-only, full, damaged, from a newer version; a port
+  in use; an open bind without a token) are one line and exit code 2, before anything is served.
+* SIGINT and SIGTERM stop the server promptly: calls in flight are cancelled, which records any request
+  that may have been sent as uncertain before the process exits (``service.jobs.submit``).
+* HTTP: the Host and Origin headers are checked on every bind (DNS rebinding), a bearer token
+  (LEGNEXT_HTTP_TOKEN, compared in constant time, never logged) is required off loopback, sessions idle
+  out, and a connection that does not finish its request headers in time is closed (slowloris).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import os
+import signal
+import sys
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from legnext_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger("legnext_mcp.server")
+
+#: Idle Streamable HTTP sessions are closed after this (the SDK's default is 30 minutes).
+SESSION_IDLE_S = 300.0
+MAX_SESSIONS = 1000
+#: A connection must send its request headers within this many seconds.
+HEADER_TIMEOUT_S = 10.0
+
+
+class ServeError(Exception):
+    """The server cannot start; the message says what and the fix."""
+
+
+def is_loopback_host(host: str) -> bool:
+    """Whether a bind address is this machine only (127.0.0.0/8, ::1, localhost). 0.0.0.0 and :: are not."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_startup(settings: Settings) -> None:
+    """Open the ledger once before serving, so a bad data folder is one clear line, not a traceback.
+
+    Raises:
+        ServeError: what is wrong and the fix.
+    """
+    from legnext_mcp.ledger import Ledger, LedgerError
+
+    async def probe() -> None:
+        ledger = Ledger(settings.ledger_path)
+        try:
+            await ledger.open()
+        finally:
+            await ledger.close()
+
+    try:
+        anyio.run(probe)
+    except LedgerError as exc:
+        raise ServeError(exc.message.removesuffix(" Nothing was sent.")) from None
+
+
+def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
+    """Serve until stdin closes (stdio) or a signal arrives. Returns the exit code.
+
+    Raises:
+        ServeError: the server cannot start.
+    """
+    check_startup(settings)
+    from legnext_mcp.server.app import build_server
+
+    server = build_server(settings)
+    if transport == "stdio":
+        anyio.run(_until_signal, server.run_stdio_async)
+        return 0
+    app = http_app(server, settings, host=host, port=port)
+    from legnext_mcp.sandbox.serve import PortTakenError, bind
+
+    try:
+        sock = bind(host, port)
+    except PortTakenError as exc:
+        raise ServeError(str(exc)) from None
+    shown = f"[{host}]" if ":" in host else host
+    print(f"legnext-mcp: Streamable HTTP on http://{shown}:{sock.getsockname()[1]}/mcp"
+          + ("" if settings.http_token is None else " (bearer token required)"), file=sys.stderr)
+    anyio.run(_until_signal, lambda: _uvicorn(app, sock))
+    return 0
+
+
+async def _until_signal(run: Any) -> None:
+    """Run ``run()`` until it returns or SIGINT/SIGTERM arrives; then cancel it (recording in-flight calls)."""
+    async with anyio.create_task_group() as group:
+
+        async def main() -> None:
+            await run()
+            group.cancel_scope.cancel()
+
+        async def watch() -> None:
+            with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+                async for received in signals:
+                    log.info("received %s: stopping", signal.Signals(received).name)
+                    group.cancel_scope.cancel()
+                    return
+
+        group.start_soon(main)
+        group.start_soon(watch)
+    # The stdio reader may still be blocked reading stdin in a worker thread, which nothing can interrupt:
+    # leave now rather than wait for a line that may never come.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+async def _uvicorn(app: ASGIApp, sock: Any) -> None:
+    import uvicorn
+
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, timeout_keep_alive=5,
+                            http=header_deadline_protocol())
+    await uvicorn.Server(config).serve(sockets=[sock])
+
+
+def header_deadline_protocol() -> type:
+    """uvicorn's h11 protocol, closing a connection whose request headers do not arrive in time."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class DeadlineProtocol(H11Protocol):
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            self._header_timer = self.loop.call_later(HEADER_TIMEOUT_S, self._headers_late)
+
+        def _headers_late(self) -> None:
+            if self.cycle is None and not self.transport.is_closing():
+                self.transport.close()
+
+        def handle_events(self) -> None:
+            super().handle_events()
+            if self.cycle is not None:
+                self._header_timer.cancel()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._header_timer.cancel()
+            super().connection_lost(exc)
+
+    return DeadlineProtocol
+
+
+def allowed_hosts(host: str, port: int) -> tuple[list[str], list[str]]:
+    """The Host and Origin values a bind accepts: the address it listens on, and this machine's names."""
+    names = {"127.0.0.1", "localhost", "[::1]"}
+    if not is_loopback_host(host) and host not in ("0.0.0.0", "::"):  # noqa: S104
+        names.add(f"[{host}]" if ":" in host else host)
+    extra = [h.strip() for h in os.environ.get("LEGNEXT_HTTP_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    names.update(extra)
+    hosts = [f"{name}:{port}" for name in sorted(names)] + sorted(names)
+    origins = [f"{scheme}://{name}:{port}" for name in sorted(names) for scheme in ("http", "https")]
+    origins += [f"{scheme}://{name}" for name in sorted(names) for scheme in ("http", "https")]
+    return hosts, origins
+
+
+def http_app(server: Any, settings: Settings, *, host: str, port: int) -> ASGIApp:
+    """The Streamable HTTP app with Host/Origin checks on every bind and the bearer token where required.
+
+    Raises:
+        ServeError: a bind off loopback without LEGNEXT_HTTP_TOKEN.
+    """
+    from mcp.server.transport_security import TransportSecuritySettings
+
+    if not is_loopback_host(host) and settings.http_token is None:
+        raise ServeError(f"refusing to serve paid tools on {host} without authentication: set LEGNEXT_HTTP_TOKEN (for "
+                         "example python -c \"import secrets; print(secrets.token_urlsafe(32))\") and send it as "
+                         "'Authorization: Bearer <token>', or bind to 127.0.0.1")
+    hosts, origins = allowed_hosts(host, port)
+    security = TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
+                                         allowed_origins=origins)
+    inner = server.streamable_http_app(streamable_http_path="/mcp", transport_security=security, host=host,
+                                       session_idle_timeout=SESSION_IDLE_S, max_sessions=MAX_SESSIONS)
+    app: ASGIApp = inner
+    return app if settings.http_token is None else BearerToken(app, settings.http_token)
+
+
+class BearerToken:
+    """Refuses requests without ``Authorization: Bearer <token>`` (compared in constant time)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    def __repr__(self) -> str:
+        return "BearerToken(***)"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            given = next((v for k, v in scope.get("headers", []) if k.lower() == b"authorization"), b"")
+            if not hmac.compare_digest(given, self._expected):
+                body = b'{"error": "unauthorized: send Authorization: Bearer <LEGNEXT_HTTP_TOKEN>"}'
+                await send({"type": "http.response.start", "status": 401,
+                            "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,456 @@
+"""The tool functions: thin adapters from MCP calls to the service layer.
+
+Every paid tool runs the same three steps, as resolvers so that they work in both protocol eras:
+``priced`` (every check before spending, the price, the budget), ``approve`` (ask the user above
+LEGNEXT_CONFIRM_ABOVE_POINTS, through elicitation) and ``run_job`` (send once, record, optionally wait,
+answer). Resolvers run before the tool body, so a job is sent only after it was checked, priced and,
+when asked, approved; and only once.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.resolve import Elicit, Resolve
+from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
+from pydantic import BaseModel, Field, ValidationError
+
+from legnext_mcp.core.errors import LegnextError, LocalValidationError, NotConfirmedError
+from legnext_mcp.core.ids import check_job_id
+from legnext_mcp.core.job import Job
+from legnext_mcp.server import args as a
+from legnext_mcp.server.results import (
+    JobBatch,
+    JobList,
+    JobResult,
+    JobSummary,
+    OutputModel,
+    UnresolvedSummary,
+    iso,
+    job_result,
+    result_text,
+)
+from legnext_mcp.service import jobs as service
+from legnext_mcp.service.outputs import check_folder
+from legnext_mcp.service.quote import Quote, quote
+from legnext_mcp.service.runtime import Services
+from legnext_mcp.settings import Settings
+
+log = logging.getLogger("legnext_mcp.server")
+
+Ctx = Context[Services, Any]
+#: Progress notifications go out at least this often (real seconds) while a tool waits.
+PROGRESS_EVERY_S = 5.0
+
+#: Hints the MCP layer adds to the service layer's messages, by error code.
+_HINTS = {
+    "submission_uncertain": " The request is kept in the local history (list_jobs shows it under 'uncertain').",
+    "unrecorded": " Use get_job or wait_for_job with it.",
+}
+
+
+def services(ctx: Ctx) -> Services:
+    state = ctx.request_context.lifespan_context
+    assert isinstance(state, Services)
+    return state
+
+
+def tool_error(exc: LegnextError) -> ToolError:
+    """The model-facing error for anything the service layer raised."""
+    return ToolError(exc.message + _HINTS.get(exc.code, ""))
+
+
+def describe_problems(exc: ValidationError, *, prefix: str = "") -> str:
+    """Validation problems in our words: the argument, what is wrong, what is allowed; no pydantic URLs."""
+    lines = []
+    for problem in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in problem["loc"] if p != "call") or "arguments"
+        text = str(problem["msg"]).removeprefix("Value error, ")
+        got = problem.get("input")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {repr(got)[:60]})"
+        lines.append(f"{prefix}{where}: {text}{shown}")
+    return "; ".join(lines)
+
+
+# --- results ---------------------------------------------------------------------------------------------
+
+
+async def describe_job(svc: Services, job: Job, *, saved_files: list[str] | None = None,
+                       estimated: int | None = None, notes: list[str] | None = None) -> JobResult:
+    entry = await svc.ledger.get(svc.dialect.name, job.job_id)
+    return job_result(job, prompt=entry.prompt if entry else None, parent_job_id=entry.parent_job_id if entry else None,
+                      unit=svc.dialect.unit, saved_files=saved_files,
+                      estimated_points=estimated if estimated is not None else (entry.estimate if entry else None),
+                      notes=notes)
+
+
+def result_content(svc: Services, result: JobResult) -> list[ContentBlock]:
+    """The text of a result, and resource links when LEGNEXT_RESOURCE_LINKS asks for them (off by default:
+    several clients break on them; the URIs are in the structured result either way)."""
+    blocks: list[ContentBlock] = [TextContent(type="text", text=result_text(result))]
+    if svc.settings.resource_links:
+        blocks.append(ResourceLink(type="resource_link", uri=f"legnext://jobs/{result.job_id}",
+                                   name=f"job {result.job_id}", mime_type="application/json"))
+        blocks += [ResourceLink(type="resource_link", uri=uri, name=f"image {n} of job {result.job_id}",
+                                mime_type="image/png") for n, uri in enumerate(result.images)]
+    return blocks
+
+
+async def respond(svc: Services, job: Job, *, include_preview: bool = False, estimated: int | None = None,
+                  notes: list[str] | None = None, saved_files: list[str] | None = None) -> CallToolResult:
+    """A tool result for a job: text, structure, optional preview. A failed job is an error result that still
+    carries its structure (the reason; nothing charged)."""
+    result = await describe_job(svc, job, saved_files=saved_files, estimated=estimated, notes=notes)
+    content = result_content(svc, result)
+    if include_preview and job.is_terminal and (job.grid_url or job.image_count):
+        small = await svc.outputs.preview(job)
+        if small is not None:
+            content.append(ImageContent(type="image", data=base64.b64encode(small).decode(), mime_type="image/jpeg"))
+    return CallToolResult(content=content, structured_content=result.structured(),
+        is_error=job.status.value == "failed")
+
+
+# --- waiting with progress -------------------------------------------------------------------------------
+
+
+def _percent(svc: Services, job: Job, elapsed: float, prompt: str | None) -> float:
+    if job.is_terminal:
+        return 100.0
+    if job.progress is not None:
+        return float(min(max(job.progress, 0), 99))
+    typical = svc.dialect.poll_plan(job, prompt).late_after_s  # the end of the documented range
+    return min(95.0, 100.0 * svc.dialect.clock.api_seconds(elapsed) / typical)
+
+
+async def wait_with_progress(ctx: Ctx, jobs: list[Job], timeout_s: float | None) -> tuple[list[Job],
+    list[LegnextError]]:
+    """Wait up to the soft deadline, telling the client how far along the jobs are (progress is a percent).
+
+    Notifications go out after every look and at least every PROGRESS_EVERY_S; none once the wait is
+    decided, so none can arrive after the result.
+    """
+    svc = services(ctx)
+    limit = min(timeout_s or svc.settings.soft_deadline_s, svc.settings.soft_deadline_s)
+    latest = list(jobs)
+    start = time.monotonic()
+    finished = anyio.Event()
+
+    async def report() -> None:
+        if finished.is_set():
+            return
+        elapsed = time.monotonic() - start
+        percent = sum(_percent(svc, job, elapsed, None) for job in latest) / max(len(latest), 1)
+        states = ", ".join(f"{j.job_id}: {j.status.value}" + (f" {j.progress}%" if j.progress is not None else "")
+                           for j in latest)
+        with anyio.CancelScope(shield=True):  # a notification is sent whole or not at all
+            await ctx.report_progress(round(percent, 1), 100, f"{elapsed:.0f}s elapsed; {states}")
+
+    async def on_progress(update: service.Progress) -> None:
+        latest[:] = update.jobs
+        if not all(job.is_terminal for job in update.jobs) and time.monotonic() - start < limit:
+            await report()
+
+    async def ticker() -> None:
+        while not finished.is_set():
+            await report()
+            await anyio.sleep(PROGRESS_EVERY_S)
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(ticker)
+        try:
+            done, problems = await service.wait(svc, jobs, timeout=limit, on_progress=on_progress)
+        finally:
+            finished.set()
+            group.cancel_scope.cancel()
+    return done, problems
+
+
+# --- paid tools --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NoQuestion:
+    """The confirmation was not asked: below the threshold, not configured, or the client cannot ask."""
+
+    note: str | None = None
+
+
+class ConfirmSpend(BaseModel):
+    """What the user answers when a job costs more than LEGNEXT_CONFIRM_ABOVE_POINTS."""
+
+    confirm: bool = Field(description="Submit the job and spend the points")
+
+
+def confirmation(settings: Settings, quoted: Quote, *, can_ask: bool) -> NoQuestion | Elicit[ConfirmSpend]:
+    """Ask the user when the price is above LEGNEXT_CONFIRM_ABOVE_POINTS (or unknown) and the client can ask.
+
+    A client without elicitation is not asked and not pretended to have answered: the job goes ahead with a
+    note in its result, or, with LEGNEXT_CONFIRM_REQUIRED, is refused.
+
+    Raises:
+        NotConfirmedError: confirmation is required and the client cannot ask.
+    """
+    limit = settings.confirm_above_points
+    estimate = quoted.prepared.estimate
+    if limit is None or (estimate.amount is not None and estimate.amount <= limit):
+        return NoQuestion()
+    price = f"{estimate.amount} {estimate.unit}" if estimate.amount is not None else "an unknown price"
+    if not can_ask:
+        if settings.confirm_required:
+            raise NotConfirmedError(f"Not submitted: this job costs {price}, above LEGNEXT_CONFIRM_ABOVE_POINTS="
+                                    f"{limit}, and this MCP client cannot ask the user to confirm "
+                                    "(LEGNEXT_CONFIRM_REQUIRED is set).")
+        return NoQuestion(f"Not confirmed: this job costs {price}, above LEGNEXT_CONFIRM_ABOVE_POINTS={limit}, but "
+                          "this MCP client cannot ask the user (no elicitation support), so the question was skipped.")
+    return Elicit(f"Submit this {quoted.prepared.task_type} job for {estimate}? (asked because it is above {limit} "
+                  f"{estimate.unit})", ConfirmSpend)
+
+
+def can_elicit(ctx: Ctx) -> bool:
+    caps = ctx.client_capabilities
+    return caps is not None and caps.elicitation is not None
+
+
+async def priced(ctx: Ctx, call: a.ToolArgs) -> Quote:
+    """Every check before spending: the arguments as an operation, its parent, the dialect's rules, the price
+    and the budget. Sends nothing (a parent unknown to the ledger costs one free read)."""
+    assert isinstance(call, a.JobArgs)
+    try:
+        return await quote(services(ctx), call.operation())
+    except ValidationError as exc:
+        raise ToolError(describe_problems(exc) + " Nothing was sent.") from None
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+
+
+async def approve(ctx: Ctx, quoted: Annotated[Quote, Resolve(priced)]) -> NoQuestion | Elicit[ConfirmSpend]:
+    try:
+        return confirmation(services(ctx).settings, quoted, can_ask=can_elicit(ctx))
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+
+
+async def run_job(ctx: Ctx, call: a.ToolArgs, quoted: Annotated[Quote, Resolve(priced)],
+                  approval: Annotated[ElicitationResult[ConfirmSpend], Resolve(approve)]) -> CallToolResult:
+    """Send a checked, priced, approved job once, record it, wait if asked, and answer."""
+    assert isinstance(call, a.JobArgs)
+    svc = services(ctx)
+    estimate = quoted.prepared.estimate
+    notes = list(quoted.notes)
+    answer = approval.data if isinstance(approval, AcceptedElicitation) else None
+    if answer is None or (isinstance(answer, ConfirmSpend) and not answer.confirm):
+        raise ToolError(f"Not submitted: the user did not confirm spending {estimate.amount} {estimate.unit}. "
+                        "Nothing was sent.")
+    if isinstance(answer, NoQuestion) and answer.note:
+        notes.append(answer.note)
+    elif isinstance(answer, ConfirmSpend):
+        notes.append(f"Confirmed by the user ({estimate.amount} {estimate.unit}).")
+    try:
+        job = await service.submit(svc, quoted)
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    if call.should_wait():
+        done, problems = await wait_with_progress(ctx, [job], call.wait_limit())
+        if problems:  # the job exists and is recorded; reading it failed even after retries
+            raise ToolError(f"{problems[0].message} Job {job.job_id} was submitted and keeps running; call "
+                            f"wait_for_job(job_ids=['{job.job_id}']) later.")
+        job = done[0]
+    return await respond(svc, job, include_preview=call.wants_preview(), estimated=estimate.amount, notes=notes)
+
+
+# --- free tools ----------------------------------------------------------------------------------------------
+
+
+async def _read(svc: Services, job_id: str) -> Job:
+    try:
+        job = await svc.dialect.get(check_job_id(job_id))
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    await svc.ledger.record(job)
+    return job
+
+
+async def get_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
+    assert isinstance(call, a.GetJobArgs)
+    svc = services(ctx)
+    return await respond(svc, await _read(svc, call.job_id))
+
+
+async def wait_for_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
+    assert isinstance(call, a.WaitArgs)
+    svc = services(ctx)
+    try:
+        ids = list(dict.fromkeys(check_job_id(job_id) for job_id in call.job_ids))
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    found = await svc.dialect.get_many(ids)
+    failures = [item for item in found if isinstance(item, LegnextError)]
+    if failures:
+        raise tool_error(failures[0])
+    jobs = [item for item in found if isinstance(item, Job)]
+    for job in jobs:
+        await svc.ledger.record(job)
+    jobs, problems = await wait_with_progress(ctx, jobs, call.timeout_s)
+    if problems and len(problems) == len(jobs):
+        raise ToolError(problems[0].message + " The job keeps running; call wait_for_job later.")
+    results = [await describe_job(svc, job) for job in jobs]
+    batch = JobBatch(jobs=results, all_done=all(r.done for r in results))
+    content: list[ContentBlock] = []
+    for result in results:
+        content += result_content(svc, result)
+    return CallToolResult(content=content, structured_content=batch.structured(),
+                          is_error=any(r.status == "failed" for r in results))
+
+
+async def save_images(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
+    assert isinstance(call, a.SaveArgs)
+    svc = services(ctx)
+    try:
+        target = check_folder(call.folder, svc.settings.output_dir)  # a bad folder costs no request
+        check_job_id(call.job_id)
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    entry = await svc.ledger.get(svc.dialect.name, call.job_id)
+    job = entry.job if entry is not None and entry.job.is_terminal else await _read(svc, call.job_id)
+    try:
+        saved = await svc.outputs.save(job, target, prompt=entry.prompt if entry else None,
+                                       parent_job_id=entry.parent_job_id if entry else None,
+                                       refresh=lambda: _read(svc, call.job_id))
+    except LocalValidationError as exc:
+        raise ToolError(exc.message.replace("Wait for it first.", f"Call wait_for_job(job_ids=['{job.job_id}']) "
+                                            "first.")) from None
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    files = [str(p) for p in saved.files] + [str(saved.sidecar)]
+    result = await describe_job(svc, job, saved_files=files)
+    return CallToolResult(content=[TextContent(type="text", text=result_text(result))],
+                          structured_content=result.structured())
+
+
+async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
+    assert isinstance(call, a.ListArgs)
+    svc = services(ctx)
+    name = svc.dialect.name
+    limit = call.limit or 20
+    entries = await svc.ledger.recent(name, status=call.status, task_type=call.task_type, limit=limit)
+    unresolved = [] if call.status else await svc.ledger.intents(name, task_type=call.task_type, limit=limit)
+    running: list[str] = []
+    if call.status is None and call.task_type is None:
+        try:
+            active = await svc.dialect.active_jobs()
+        except LegnextError as exc:
+            log.info("active jobs unavailable: %s", exc.code)
+            active = None
+        running = [job.job_id for job in active or []][:50]
+    summary = JobList(count=len(entries), jobs=[
+        JobSummary(job_id=e.job.job_id, task_type=e.job.task_type, status=e.job.status.value, prompt=e.prompt,
+                   parent_job_id=e.parent_job_id, recorded_at=iso_epoch(e.recorded_at)) for e in entries],
+        uncertain=[UnresolvedSummary(task_type=u.task_type, state="in flight" if u.state == "sending" else "uncertain",
+                                     prompt=u.prompt, reason=u.reason or None, estimated_points=u.points,
+                                     recorded_at=iso_epoch(u.created_at)) for u in unresolved],
+        running_on_account=running)
+    lines = [f"{s.job_id}  {s.task_type:<17} {s.status:<10} {printable(s.prompt or '')[:60]}" for s in summary.jobs]
+    lines += [f"{u.state} ({u.recorded_at}): {u.task_type} {printable(u.prompt or '')[:60]!r}: "
+              + ("being sent now" if u.state == "in flight" else "may have been created without an id reaching us; "
+                 "check the account's job history before submitting it again") for u in summary.uncertain]
+    others = [jid for jid in running if jid not in {s.job_id for s in summary.jobs}]
+    if others:
+        lines.append(f"Also running on the account (not sent from here): {', '.join(others[:10])}")
+    text = "\n".join(lines) if lines else "No jobs recorded yet."
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=summary.structured())
+
+
+def iso_epoch(epoch: float) -> str:
+    return iso(datetime.fromtimestamp(epoch, UTC)) or ""
+
+
+def printable(text: str) -> str:
+    """Text for one line of a listing: control and bidi characters shown as escapes, never acted on."""
+    return "".join(c if c.isprintable() and c not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+                   else f"\\u{ord(c):04x}" for c in text)
+
+
+class BalanceResult(OutputModel):
+    """What the account can spend."""
+
+    available: int = Field(description="What jobs can spend, in points (1000 points = $1)")
+    unit: str
+    usd: float | None = None
+    parts: dict[str, int] = Field(default_factory=dict, description="credits (bought) and points (bonus)")
+    explanation: str = ""
+    plan: str | None = None
+    max_concurrent_jobs: int | None = None
+    low_balance_alert: bool = False
+
+
+async def get_balance(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
+    svc = services(ctx)
+    try:
+        account = await svc.dialect.account()
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    result = BalanceResult(available=account.available or 0, unit=account.unit, usd=account.usd, parts=account.parts,
+                           explanation=account.explanation, plan=account.plan,
+                           max_concurrent_jobs=account.max_concurrent, low_balance_alert=account.low_balance)
+    parts = " + ".join(f"{value} {name}" for name, value in account.parts.items())
+    text = (f"Balance: {result.available} {account.unit}" + (f" (${result.usd:.2f})" if result.usd is not None else "")
+            + (f" = {parts}" if parts else "") + f"; about {result.available // 80} image jobs at 80 {account.unit}. "
+            + account.explanation + (f" Plan: {account.plan}." if account.plan else ""))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.structured())
+
+
+class CostEstimate(OutputModel):
+    """What a paid tool call would cost, after every check it would pass; nothing was sent."""
+
+    tool: str
+    points: int | None = Field(default=None, description="The price in `unit`; absent when unknown")
+    unit: str
+    usd: float | None = None
+    basis: str
+    would_ask_user: bool
+    notes: list[str] = Field(default_factory=list)
+
+
+async def estimate_cost(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
+    assert isinstance(call, a.EstimateArgs)
+    from legnext_mcp.server.catalog import paid_tool, validate_arguments
+
+    svc = services(ctx)
+    spec = paid_tool(call.tool, svc.dialect)
+    raw = call.arguments
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw) if raw.strip() else {}
+        except (json.JSONDecodeError, RecursionError):
+            raise ToolError("arguments must be a JSON object of the tool's arguments, e.g. "
+                            "{\"job_id\": \"...\", \"image_no\": 0}.") from None
+    if not isinstance(raw, dict):
+        raise ToolError("arguments must be a JSON object of the tool's arguments.")
+    checked = validate_arguments(spec, raw)
+    assert isinstance(checked, a.JobArgs)
+    try:
+        quoted = await quote(svc, checked.operation())
+        question = confirmation(svc.settings, quoted, can_ask=True)
+    except ValidationError as exc:
+        raise ToolError(describe_problems(exc, prefix=f"{spec.name}: ") + " Nothing was sent.") from None
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    price = quoted.prepared.estimate
+    result = CostEstimate(tool=spec.name, points=price.amount, unit=price.unit, usd=price.usd, basis=price.basis,
+                          would_ask_user=isinstance(question, Elicit), notes=list(quoted.notes))
+    text = f"{spec.name} would cost {price}. All local checks pass; nothing was sent."
+    if result.would_ask_user:
+        text += " It is above LEGNEXT_CONFIRM_ABOVE_POINTS, so the user will be asked to confirm."
+    return CallToolResult(content=[TextContent(type="text", text=" ".join([text, *result.notes]))],
+                          structured_content=result.structured())
+

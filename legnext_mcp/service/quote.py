@@ -1,0 +1,104 @@
+"""Everything decided before a paid request is sent: the operation is supported, its URLs may be fetched,
+its parent is known and allows it, the dialect can build it, its price, and the daily budget.
+
+Nothing here sends a job; at most it reads the parent (free). The budget is checked here for the
+estimate and again, atomically with recording the intent, when the job is sent (``service.jobs``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from legnext_mcp.core.errors import BudgetExceededError, LocalValidationError
+from legnext_mcp.core.job import Job
+from legnext_mcp.core.operations import Operation, image_prompt_urls
+from legnext_mcp.core.urls import is_public_url
+from legnext_mcp.dialects.base import Prepared
+from legnext_mcp.service.runtime import Services
+
+DAY_S = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A request that passed every local check, priced, with notes for the result."""
+
+    prepared: Prepared
+    parent: Job | None = None
+    parent_prompt: str | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def operation(self) -> Operation:
+        return self.prepared.operation
+
+
+async def load_parent(svc: Services, job_id: str) -> tuple[Job, str | None]:
+    """The parent job and the prompt it was made from: the ledger's finished snapshot when it has one,
+    otherwise a fresh read (free), recorded so the next check needs no request.
+
+    Raises:
+        LegnextError: NotFoundError for an unknown id, or whatever the read raised.
+    """
+    entry = await svc.ledger.get(svc.dialect.name, job_id)
+    if entry is not None and entry.job.is_terminal:
+        return entry.job, entry.prompt or entry.job.prompt
+    job = await svc.dialect.get(job_id)
+    await svc.ledger.record(job)
+    return job, (entry.prompt if entry else None) or job.prompt
+
+
+def check_addresses(svc: Services, op: Operation) -> None:
+    """Refuse image URLs that carry credentials (the API would pass them on to wherever it fetches), and
+    URLs on private, loopback or link-local addresses: the API's servers cannot reach them, and the URL
+    would leak an internal address. Allowed when the API itself is local (the sandbox serves its own images
+    from 127.0.0.1).
+
+    Raises:
+        LocalValidationError: naming the URL and what to do instead.
+    """
+    local_api = not is_public_url(svc.dialect.base_url)
+    for url in [*op.fetched_urls(), *image_prompt_urls(op)]:
+        if "@" in urlsplit(url).netloc:
+            raise LocalValidationError(f"{url.split('@', 1)[-1][:80]!r}: an image URL must not carry a user name or "
+                                       "password (user:pass@). Use a public URL without credentials.")
+        if not local_api and not is_public_url(url):
+            raise LocalValidationError(
+                f"{url[:100]} is not a public address (localhost, a private network or link-local); "
+                f"{svc.dialect.service} fetches images from the internet and cannot reach it. Put the image at a "
+                "public https URL and pass that.")
+
+
+async def quote(svc: Services, op: Operation) -> Quote:
+    """Check, price and budget ``op`` without sending it.
+
+    Raises:
+        LegnextError: a LocalValidationError (or BudgetExceededError) saying what to change, or the
+            parent lookup's error.
+    """
+    dialect = svc.dialect
+    if not dialect.supports(type(op)):
+        raise LocalValidationError(f"{dialect.unsupported_reason(type(op))}.")
+    check_addresses(svc, op)
+    parent: Job | None = None
+    parent_prompt: str | None = None
+    if op.parent_id is not None:
+        parent, parent_prompt = await load_parent(svc, op.parent_id)
+    prepared = dialect.prepare(op, parent, parent_prompt)
+    notes = list(prepared.notes)
+    cap = svc.settings.max_points_per_day
+    if cap is not None:
+        price = prepared.estimate
+        if price.amount is None:
+            raise LocalValidationError(
+                f"LEGNEXT_MAX_POINTS_PER_DAY is set but the price of this {prepared.task_type} job is unknown "
+                f"({price.basis}), so the budget cannot be kept. Set LEGNEXT_RELAY_PRICES, or unset the limit.")
+        used = await svc.ledger.spent(dialect.name, time.time() - DAY_S)
+        if used + price.amount > cap:
+            raise BudgetExceededError(
+                f"Refused by the daily budget: this job costs {price}, {used} of the {cap} {price.unit} allowed in 24 "
+                "hours (LEGNEXT_MAX_POINTS_PER_DAY) are used. Raise the limit or wait.")
+        notes.append(f"Budget: {used + price.amount} of {cap} {price.unit} used in the last 24 hours with this job.")
+    return Quote(prepared=prepared, parent=parent, parent_prompt=parent_prompt, notes=tuple(notes))
