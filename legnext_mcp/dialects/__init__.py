@@ -4,10 +4,11 @@
 DIALECTS = ("legnext",)
 
 
-def operations_of(name: str) -> frozenset[type]:
-    """The operations a dialect can run (without connecting to it: the tool catalog is built before)."""
-    from legnext_mcp.dialects.legnext.dialect import LegnextDialect
+def operations_of(name: str) -> frozenset[str]:
+    """The names of the operations a dialect can run, known without importing it (the tool catalog is built
+    before any connection; tests bind this to each dialect's own ``OPERATIONS``)."""
+    from legnext_mcp.core.operations import ALL_OPERATIONS
 
     if name != "legnext":
         raise ValueError(f"unknown dialect {name!r}")
-    return LegnextDialect.OPERATIONS
+    return frozenset(op.__name__ for op in ALL_OPERATIONS)

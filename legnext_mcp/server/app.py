@@ -56,7 +56,7 @@ class LegnextServer(MCPServer[Services]):
 
 
 def catalog_key(settings: Settings) -> CatalogKey:
-    served = frozenset(op.__name__ for op in operations_of(settings.dialect))
+    served = operations_of(settings.dialect)
     prices: Mapping[str, int] = settings.relay_prices if settings.dialect != "legnext" else {}
     return CatalogKey(dialect=settings.dialect, served=served, toolsets=settings.toolsets,
                       relay_prices=tuple(sorted(prices.items())), relay_unit=settings.relay_price_unit)

@@ -13,7 +13,10 @@ From a pydantic schema, keep every type, enum, range, required list and descript
 
 from __future__ import annotations
 
+import json
+import sys
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -75,16 +78,68 @@ def field_order(model: type[BaseModel]) -> list[str]:
     return [n for n in seen if n not in _WAITING] + [n for n in _WAITING if n in seen]
 
 
+#: The published schemas, generated once when the package is built (``python -m legnext_mcp.server.schema
+#: --write``; a test fails when they drift from the models). Generating them at start-up took most of the
+#: server's start time beyond the SDK's own (benchmarks/cold_start.py).
+PUBLISHED = Path(__file__).with_name("schemas.json")
+
+
 @cache
-def input_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The published input schema of a tool's argument model (built once per model)."""
+def _published() -> dict[str, dict[str, Any]]:
+    try:
+        loaded: dict[str, dict[str, Any]] = json.loads(PUBLISHED.read_text())
+    except (OSError, ValueError):
+        return {}
+    return loaded
+
+
+def make_input_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = portable(model.model_json_schema())
     properties = schema.get("properties", {})
     schema["properties"] = {name: properties[name] for name in field_order(model) if name in properties}
     return schema
 
 
+def make_output_schema(model: type[BaseModel]) -> dict[str, Any]:
+    return portable(model.model_json_schema())
+
+
+def _key(kind: str, model: type[BaseModel]) -> str:
+    return f"{kind}:{model.__module__}.{model.__qualname__}"
+
+
+@cache
+def input_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The published input schema of a tool's argument model."""
+    return _published().get(_key("input", model)) or make_input_schema(model)
+
+
 @cache
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The published output schema of a result model: the whole model, every field described."""
-    return portable(model.model_json_schema())
+    return _published().get(_key("output", model)) or make_output_schema(model)
+
+
+def generate() -> dict[str, dict[str, Any]]:
+    """Every tool's schemas, freshly made from the models."""
+    from legnext_mcp.server.catalog import FREE_TOOLS, PAID_TOOLS
+    from legnext_mcp.server.results import JobResult
+
+    out: dict[str, dict[str, Any]] = {}
+    for spec in (*PAID_TOOLS, *FREE_TOOLS):
+        out[_key("input", spec.args)] = make_input_schema(spec.args)
+    for model in (JobResult, *(free.output for free in FREE_TOOLS)):
+        out[_key("output", model)] = make_output_schema(model)
+    return dict(sorted(out.items()))
+
+
+def main() -> None:
+    text = json.dumps(generate(), indent=1, sort_keys=True) + "\n"
+    if sys.argv[1:] == ["--write"]:
+        PUBLISHED.write_text(text)
+    else:
+        print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -15,7 +15,7 @@ def make_dialect(settings: Settings, stack: AsyncExitStack | ExitStack) -> Diale
     if settings.sandbox:
         from legnext_mcp.sandbox.run import start_sandbox
 
-        base_url, key = start_sandbox(settings, stack)
+        base_url, key = start_sandbox(time_scale=settings.time_scale, state_dir=settings.sandbox_dir, stack=stack)
     else:
         assert settings.api_key is not None  # Settings.from_env guarantees it
         base_url, key = settings.base_url, settings.api_key

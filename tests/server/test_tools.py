@@ -166,19 +166,19 @@ def test_every_job_endpoint_tool_is_exercised() -> None:
     assert set(CALLS) | {"generate_and_wait"} == PAID
 
 
-@pytest.mark.parametrize("tool", sorted(CALLS))
-async def test_each_job_tool_submits_records_and_waits(harness: Harness, tool: str) -> None:
-    parent, video = await _grid(harness), await _video(harness)
-    submitted = await harness.call(tool, CALLS[tool](parent, video))
-    assert not submitted.is_error, submitted.content[0].text
-    job_id = submitted.structured_content["job_id"]
-    assert job_id in {j.job_id for j in harness.sandbox.engine.jobs.values()}
-    recorded = await harness.call("list_jobs", {"limit": 100})
-    assert job_id in {j["job_id"] for j in recorded.structured_content["jobs"]}
-    waited = await harness.call("wait_for_job", {"job_ids": [job_id]})
-    job = waited.structured_content["jobs"][0]
-    assert job["status"] == "completed" and waited.structured_content["all_done"]
-    assert job.get("image_urls") or job.get("video_urls") or job.get("prompts")
+async def test_each_job_tool_submits_records_and_waits(harness: Harness) -> None:
+    parent, video = await _grid(harness), await _video(harness)  # one server per protocol mode for all tools
+    for tool in sorted(CALLS):
+        submitted = await harness.call(tool, CALLS[tool](parent, video))
+        assert not submitted.is_error, (tool, submitted.content[0].text)
+        job_id = submitted.structured_content["job_id"]
+        assert job_id in {j.job_id for j in harness.sandbox.engine.jobs.values()}, tool
+        recorded = await harness.call("list_jobs", {"limit": 100})
+        assert job_id in {j["job_id"] for j in recorded.structured_content["jobs"]}, tool
+        waited = await harness.call("wait_for_job", {"job_ids": [job_id]})
+        job = waited.structured_content["jobs"][0]
+        assert job["status"] == "completed" and waited.structured_content["all_done"], tool
+        assert job.get("image_urls") or job.get("video_urls") or job.get("prompts"), tool
 
 
 async def test_progress_notifications_say_how_far_along_and_stop_before_the_result(tmp_path: Path, mode: str) -> None:
