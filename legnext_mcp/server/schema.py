@@ -126,9 +126,11 @@ def generate() -> dict[str, dict[str, Any]]:
     from legnext_mcp.server.results import JobResult
 
     out: dict[str, dict[str, Any]] = {}
-    for spec in (*PAID_TOOLS, *FREE_TOOLS):
-        out[_key("input", spec.args)] = make_input_schema(spec.args)
-    for model in (JobResult, *(free.output for free in FREE_TOOLS)):
+    inputs: list[type[BaseModel]] = [paid.args for paid in PAID_TOOLS] + [free.args for free in FREE_TOOLS]
+    outputs: list[type[BaseModel]] = [JobResult] + [free.output for free in FREE_TOOLS]
+    for model in inputs:
+        out[_key("input", model)] = make_input_schema(model)
+    for model in outputs:
         out[_key("output", model)] = make_output_schema(model)
     return dict(sorted(out.items()))
 
