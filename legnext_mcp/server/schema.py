@@ -136,7 +136,7 @@ def generate() -> dict[str, dict[str, Any]]:
 
 
 def main() -> None:
-    text = json.dumps(generate(), indent=1, sort_keys=True) + "\n"
+    text = json.dumps(generate(), indent=1) + "\n"  # key order is the arguments' order: not sorted
     if sys.argv[1:] == ["--write"]:
         PUBLISHED.write_text(text)
     else:
