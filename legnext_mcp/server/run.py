@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -33,6 +34,8 @@ SESSION_IDLE_S = 300.0
 MAX_SESSIONS = 1000
 #: A connection must send its request headers within this many seconds.
 HEADER_TIMEOUT_S = 10.0
+#: After SIGINT/SIGTERM, calls in flight get this long to record what they sent before the process exits.
+SHUTDOWN_GRACE_S = 1.5
 
 
 class ServeError(Exception):
@@ -110,12 +113,19 @@ async def _until_signal(run: Any) -> None:
                 async for received in signals:
                     log.info("received %s: stopping", signal.Signals(received).name)
                     group.cancel_scope.cancel()
+                    # Calls in flight record what they sent within moments (shielded); the stdio reader may
+                    # stay blocked on stdin in a thread nothing can interrupt, so do not wait for it.
+                    threading.Timer(SHUTDOWN_GRACE_S, _leave).start()
                     return
 
         group.start_soon(main)
         group.start_soon(watch)
-    # The stdio reader may still be blocked reading stdin in a worker thread, which nothing can interrupt:
-    # leave now rather than wait for a line that may never come.
+    _leave()
+
+
+def _leave() -> None:
+    """Exit now: the stdio reader may still be blocked reading stdin in a worker thread, which nothing can
+    interrupt, and a host that sent SIGINT should not have to close stdin or escalate to SIGKILL."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import struct
+import textwrap
 from functools import lru_cache
 
 _EDGE = 256  # long edge of one simulated image; the grid is 2x2 of them
@@ -19,7 +21,12 @@ def _palette(seed_text: str) -> list[tuple[int, int, int]]:
 
 
 def _size(aspect: tuple[int, int]) -> tuple[int, int]:
+    """The picture size for an aspect ratio: exactly that ratio, long edge at most ``_EDGE``."""
     w, h = aspect
+    w, h = w // math.gcd(w, h), h // math.gcd(w, h)
+    factor = _EDGE // max(w, h)
+    if factor >= 1 and min(w, h) * factor >= 16:
+        return w * factor, h * factor
     ratio = max(min(w / h, 4.0), 0.25)
     return (_EDGE, max(int(_EDGE / ratio), 16)) if ratio >= 1 else (max(int(_EDGE * ratio), 16), _EDGE)
 
@@ -41,8 +48,11 @@ def _draw(job_id: str, index: int, prompt: str, size: tuple[int, int]):  # type:
         r = 10 + box[2] % (min(width, height) // 3)
         shape = draw.ellipse if k % 2 else draw.rectangle
         shape([x0 - r, y0 - r, x0 + r, y0 + r], fill=colors[(k + 3) % 8], outline=(255, 255, 255))
-    draw.text((8, 8), f"#{index + 1}", fill=(255, 255, 255))
-    draw.text((8, height - 18), prompt[:40], fill=(255, 255, 255))
+    # Numbered as the tools number images (image_no 0-3); the prompt wrapped to the picture's width.
+    draw.text((8, 8), f"image {index}", fill=(255, 255, 255))
+    lines = textwrap.wrap(prompt, width=max(8, (width - 16) // 7))[:4]
+    for n, line in enumerate(lines):
+        draw.text((8, height - 14 * (len(lines) - n) - 4), line, fill=(255, 255, 255))
     return image
 
 
@@ -53,9 +63,10 @@ def _png(image) -> bytes:  # type: ignore[no-untyped-def]
 
 
 @lru_cache(maxsize=256)
-def image_png(job_id: str, index: int, prompt: str, aspect: tuple[int, int] = (1, 1)) -> bytes:
-    """One simulated output image as PNG bytes."""
-    return _png(_draw(job_id, index, prompt, _size(aspect)))
+def image_png(job_id: str, index: int, prompt: str, aspect: tuple[int, int] = (1, 1), enlarge: int = 1) -> bytes:
+    """One simulated output image as PNG bytes; ``enlarge`` 2 for an upscale (larger than a grid image)."""
+    width, height = _size(aspect)
+    return _png(_draw(job_id, index, prompt, (width * enlarge, height * enlarge)))
 
 
 @lru_cache(maxsize=64)

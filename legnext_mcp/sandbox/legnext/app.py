@@ -86,6 +86,7 @@ class SandboxApp(RecordingApp):
             data = await anyio.to_thread.run_sync(media.grid_png, job.job_id, prompt, aspect)
             return Response(data, media_type="image/png")
         if kind == "mj" and ext == "png" and index_text.isdigit() and int(index_text) < job.outputs:
-            data = await anyio.to_thread.run_sync(media.image_png, job.job_id, int(index_text), prompt, aspect)
+            enlarge = 2 if job.endpoint.output == "single" else 1  # an upscale is larger than its source
+            data = await anyio.to_thread.run_sync(media.image_png, job.job_id, int(index_text), prompt, aspect, enlarge)
             return Response(data, media_type="image/png")
         return json_response(404, flat_error(404, "no such file"))

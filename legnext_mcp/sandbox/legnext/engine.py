@@ -72,6 +72,8 @@ class SimJob:
     endpoint: Endpoint
     body: dict[str, Any]
     submitted_at: float
+    #: Real time of the submission (epoch seconds): what timestamps and the windows count from.
+    submitted_wall: float
     slot_at: float
     finish_at: float
     frozen: int
@@ -98,22 +100,31 @@ class SimJob:
 
 
 class SimClock:
-    """Simulated seconds since start: ``scale`` per real second, plus jumps from ``advance``."""
+    """Two clocks: simulated seconds (``scale`` per real second, for how long jobs take) and the wall clock
+    (real time, for the timestamps a user reads and the 3-day and 30-day windows). ``advance`` jumps both,
+    so a test can age a job past its windows."""
 
     def __init__(self, scale: float) -> None:
         self.scale = scale
         self._start = time.monotonic()
-        self._epoch = time.time()
         self._offset = 0.0
+        self._wall_offset = 0.0
 
     def now(self) -> float:
+        """Simulated seconds since start."""
         return (time.monotonic() - self._start) * self.scale + self._offset
+
+    def wall_now(self) -> float:
+        """Real time (epoch seconds), moved forward by ``advance``."""
+        return time.time() + self._wall_offset
+
+    def real_seconds(self, sim_seconds: float) -> float:
+        """How long ``sim_seconds`` of a job's life take in real time (frozen clocks: one for one)."""
+        return sim_seconds / self.scale if self.scale > 0 else sim_seconds
 
     def advance(self, seconds: float) -> None:
         self._offset += seconds
-
-    def wall(self, sim_seconds: float) -> datetime:
-        return datetime.fromtimestamp(self._epoch + sim_seconds, UTC)
+        self._wall_offset += seconds
 
 
 def _iso(moment: datetime) -> str:
@@ -173,7 +184,7 @@ class Engine:
 
     def balance(self, key: str) -> dict[str, Any]:
         with self._lock:
-            now = self.settle()
+            self.settle()
             account = self.accounts[key]
             return {
                 "code": 200,
@@ -184,7 +195,7 @@ class Engine:
                     "available_points": account.points,
                     "alert_threshold": 10,
                     "low_balance_alert": account.available < 10_000,
-                    "updated_at": self.clock.wall(now).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                    "updated_at": datetime.fromtimestamp(self.clock.wall_now(), UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
                 },
                 "message": "success",
             }
@@ -244,7 +255,7 @@ class Engine:
             return None, 404, f"job {body['jobId']} not found"
         if parent.status(now) != "completed":
             return None, 400, f"job {parent.job_id} is not completed (status {parent.status(now)})"
-        if now - parent.submitted_at > OPERATION_WINDOW_S:
+        if self.clock.wall_now() - parent.submitted_wall > OPERATION_WINDOW_S:
             return None, 400, f"job {parent.job_id} is older than 3 days; operations on it have expired"
         is_video = parent.endpoint.output == "video"
         if (endpoint.parent == "video") != is_video:
@@ -328,7 +339,8 @@ class Engine:
             outputs = 1 if endpoint.output == "single" else 0
         return SimJob(
             job_id=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)), key=key, endpoint=endpoint,
-            body=body, submitted_at=now, slot_at=slot_at, finish_at=finish_at, frozen=frozen, prompt=prompt,
+            body=body, submitted_at=now, submitted_wall=self.clock.wall_now(), slot_at=slot_at, finish_at=finish_at,
+            frozen=frozen, prompt=prompt,
             outcome=outcome, error=error, seed=str(self._rng.randrange(0, 4294967296)), outputs=outputs,
             parent=parent,
         )
@@ -343,11 +355,16 @@ class Engine:
         actions["reroll"] = True
         return dict(sorted(actions.items()))
 
+    def wall(self, job: SimJob, sim_instant: float) -> datetime:
+        """The real time of a moment in a job's life (timestamps are real, durations simulated)."""
+        seconds = job.submitted_wall + self.clock.real_seconds(sim_instant - job.submitted_at)
+        return datetime.fromtimestamp(seconds, UTC)
+
     def sign(self, path: str, expires: int) -> str:
         return hmac.new(self._secret, f"{path}:{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
     def file_url(self, origin: str, path: str, job: SimJob) -> str:
-        expires = int(self.clock.wall(job.submitted_at).timestamp()) + STORAGE_WINDOW_S
+        expires = int(job.submitted_wall) + STORAGE_WINDOW_S
         return f"{origin}{path}?Expires={expires}&Signature={self.sign(path, expires)}"
 
     def render(self, job: SimJob, now: float, origin: str, *, fresh: bool = False) -> dict[str, Any]:
@@ -355,9 +372,9 @@ class Engine:
         status = job.status(now)
         done = status in ("completed", "failed")
         output = self._output(job, origin, status)
-        created = _iso(self.clock.wall(job.submitted_at))
-        started = _iso(self.clock.wall(job.slot_at)) if now >= job.slot_at else _ZERO_TIME
-        ended = _iso(self.clock.wall(job.finish_at)) if done and math.isfinite(job.finish_at) else _ZERO_TIME
+        created = _iso(self.wall(job, job.submitted_at))
+        started = _iso(self.wall(job, job.slot_at)) if now >= job.slot_at else _ZERO_TIME
+        ended = _iso(self.wall(job, job.finish_at)) if done and math.isfinite(job.finish_at) else _ZERO_TIME
         if fresh:  # the submit answer describes the job as just queued (08-text-to-image.md)
             started = ended = _ZERO_TIME
             if job.endpoint.name != "diffusion":
@@ -427,7 +444,7 @@ class Engine:
             return 403, None, "signature does not match"
         with self._lock:
             now = self.settle()
-            if int(expires) < self.clock.wall(now).timestamp():
+            if int(expires) < self.clock.wall_now():
                 return 403, None, "the link has expired"
             job_id = path.rsplit("/", 1)[-1].rsplit("_", 1)[0]
             job = self.jobs.get(job_id)
