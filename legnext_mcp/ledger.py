@@ -175,7 +175,8 @@ class Ledger:
             db.execute("PRAGMA busy_timeout=5000")
             check = db.execute("PRAGMA quick_check").fetchone()
             if not check or check[0] != "ok":
-                raise LedgerError(f"{where[0].upper()}{where[1:]} is damaged ({str(check[0] if check else '?')[:80]}). "
+                found = " ".join(str(check[0] if check else "?").split())[:80]
+                raise LedgerError(f"{where[0].upper()}{where[1:]} is damaged ({found}). "
                                   f"Move it aside (it may still be readable with sqlite3), {fix}.")
             version = int(db.execute("PRAGMA user_version").fetchone()[0])
             if version > SCHEMA_VERSION:
@@ -191,8 +192,9 @@ class Ledger:
             raise
         except sqlite3.DatabaseError as exc:
             db.close()
-            raise LedgerError(f"Cannot use {where} ({exc}). If the disk is full or the file read-only, fix that; if it "
-                              f"is damaged, move it aside, {fix}.") from None
+            problem = " ".join(str(exc).split())
+            raise LedgerError(f"Cannot use {where} ({problem}). If the disk is full or the file read-only, fix that; "
+                              f"if it is damaged, move it aside, {fix}.") from None
         self._db = db
         return db
 

@@ -9,6 +9,7 @@ days (07-output-storage).
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
@@ -39,7 +40,21 @@ def _http_url(value: str) -> str:
     return check_http_url(value)
 
 
-Text = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS)]
+#: Control characters (but tab and newline) and the bidirectional overrides that make text display other
+#: than it reads: never part of a prompt, and a way to forge what a listing shows.
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def visible_text(value: str) -> str:
+    """``value`` unless it holds a control or text-direction character (ValueError naming it)."""
+    hidden = _HIDDEN.search(value)
+    if hidden:
+        raise ValueError(f"The prompt contains a control or text-direction character (U+{ord(hidden.group()):04X} "
+                         f"at position {hidden.start()}); remove it.")
+    return value
+
+
+Text = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS), AfterValidator(visible_text)]
 """A prompt as the API bounds it (1-8192 characters); --flag rules are applied where the model is known."""
 ImageUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS), AfterValidator(_http_url)]
 """An image the API fetches: an absolute http(s) URL of at most 1024 characters, without credentials."""

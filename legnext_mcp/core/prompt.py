@@ -18,7 +18,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from legnext_mcp.core.errors import PromptError
-from legnext_mcp.core.limits import MAX_PROMPT_CHARS
+from legnext_mcp.core.limits import MAX_PROMPT_CHARS, visible_text
 from legnext_mcp.core.urls import MAX_URL_CHARS
 
 VERSIONS: tuple[str, ...] = ("6", "6.1", "7", "8", "8.1", "niji 6")
@@ -166,6 +166,18 @@ class ParsedPrompt:
         return "draft" in self.names and self.version == "7"
 
 
+def check_text(text: str) -> None:
+    """Refuse control and direction-override characters in a prompt.
+
+    Raises:
+        PromptError: naming the character (as an escape) and where it is.
+    """
+    try:
+        visible_text(text)
+    except ValueError as exc:
+        raise PromptError(str(exc)) from None
+
+
 def split_flags(prompt: str) -> tuple[str, list[tuple[str, str, str]]]:
     """The text before the first flag, and (written name, canonical name, value) for each flag.
 
@@ -208,6 +220,7 @@ def parse_prompt(prompt: str, *, video: bool = False, default_version: str | Non
     if not 1 <= len(prompt) <= MAX_PROMPT_CHARS:
         raise PromptError(f"The prompt must be 1-{MAX_PROMPT_CHARS} characters (got {len(prompt)}); "
                           "shorten it (the shorten operation helps).")
+    check_text(prompt)
     body, found = split_flags(prompt)
     if _PERMUTATION.search(body):
         raise PromptError("{a,b} permutation prompts are not supported by the API; send one request per "

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Self
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import anyio
@@ -23,6 +25,15 @@ from legnext_mcp import __version__
 from legnext_mcp.core import policy
 from legnext_mcp.core.errors import LocalValidationError, NetworkError, ServerError
 from legnext_mcp.core.urls import is_http_url, is_public_address, is_public_url
+
+#: Host name and port -> the addresses it resolves to.
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+
+async def _resolve(host: str, port: int) -> list[str]:
+    infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
 
 #: ``NetworkError.detail`` when the file's host could not be reached at all (a stale URL, a moved sandbox).
 UNREACHABLE = "unreachable"
@@ -45,8 +56,10 @@ class Downloader:
     """
 
     def __init__(self, *, allow_local: bool = False, transport: httpx2.AsyncBaseTransport | None = None,
-                 max_bytes: int = policy.DOWNLOAD_MAX_BYTES, deadline_s: float = policy.DOWNLOAD_DEADLINE_S) -> None:
+                 max_bytes: int = policy.DOWNLOAD_MAX_BYTES, deadline_s: float = policy.DOWNLOAD_DEADLINE_S,
+                 resolve: Resolver | None = None) -> None:
         self.allow_local = allow_local
+        self._resolve = resolve or _resolve
         self.max_bytes = max_bytes
         self.deadline_s = deadline_s
         self._transport = transport
@@ -64,6 +77,12 @@ class Downloader:
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     async def fetch(self, url: str, *, max_bytes: int | None = None) -> Download:
         """The file at ``url``.
@@ -133,7 +152,9 @@ class Downloader:
             raise LocalValidationError(f"Refusing to download {url[:100]}: a private or local address.")
         parts = urlsplit(url)
         host = parts.hostname or ""
-        if self._transport is not None:  # not a network: nothing to resolve
+        if self._transport is not None:  # in-process tests: nothing to connect to
+            if self._resolve is not _resolve:  # a resolver given by the test: its answers are checked
+                await self._checked_address(host, parts.port or 443)
             return self._http.build_request("GET", url)
         address = await self._checked_address(host, parts.port or (443 if parts.scheme == "https" else 80))
         shown = f"[{address}]" if ":" in address else address
@@ -148,10 +169,9 @@ class Downloader:
             addresses = [str(ipaddress.ip_address(host))]
         except ValueError:
             try:
-                infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                addresses = await self._resolve(host, port)
             except OSError:
                 raise NetworkError(f"Could not resolve {host[:80]} to download an output file.") from None
-            addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         if not addresses:
             raise NetworkError(f"Could not resolve {host[:80]} to download an output file.")
         if not self.allow_local:

@@ -134,19 +134,20 @@ def _leave() -> None:
 async def _uvicorn(app: ASGIApp, sock: Any) -> None:
     import uvicorn
 
+    header_s = float(os.environ.get("LEGNEXT_HTTP_HEADER_TIMEOUT_S") or HEADER_TIMEOUT_S)
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, timeout_keep_alive=5,
-                            http=header_deadline_protocol())
+                            http=header_deadline_protocol(header_s))
     await uvicorn.Server(config).serve(sockets=[sock])
 
 
-def header_deadline_protocol() -> type:
-    """uvicorn's h11 protocol, closing a connection whose request headers do not arrive in time."""
+def header_deadline_protocol(seconds: float = HEADER_TIMEOUT_S) -> type:
+    """uvicorn's h11 protocol, closing a connection whose request headers do not arrive within ``seconds``."""
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class DeadlineProtocol(H11Protocol):
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
-            self._header_timer = self.loop.call_later(HEADER_TIMEOUT_S, self._headers_late)
+            self._header_timer = self.loop.call_later(seconds, self._headers_late)
 
         def _headers_late(self) -> None:
             if self.cycle is None and not self.transport.is_closing():
@@ -192,8 +193,9 @@ def http_app(server: Any, settings: Settings, *, host: str, port: int) -> ASGIAp
     hosts, origins = allowed_hosts(host, port)
     security = TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
                                          allowed_origins=origins)
+    idle = float(os.environ.get("LEGNEXT_HTTP_SESSION_IDLE_S") or SESSION_IDLE_S)
     inner = server.streamable_http_app(streamable_http_path="/mcp", transport_security=security, host=host,
-                                       session_idle_timeout=SESSION_IDLE_S, max_sessions=MAX_SESSIONS)
+                                       session_idle_timeout=idle, max_sessions=MAX_SESSIONS)
     app: ASGIApp = inner
     return app if settings.http_token is None else BearerToken(app, settings.http_token)
 

@@ -60,14 +60,14 @@ def check_folder(folder: str | None, base: Path) -> Path:
                 f"folder {folder[:70]!r} is not allowed: use a plain sub-folder name (letters, digits, space, '_', "
                 "'-', '.'; not ending in a dot or space), not a path; files always go inside the output directory.")
         target = base / folder
+        if target.is_symlink() and not target.exists():
+            raise LocalValidationError(f"{target} is a link to a folder that does not exist; remove it or pick another "
+                                       "folder name.")
         if not target.resolve().is_relative_to(base.resolve()):
             raise LocalValidationError("folder must stay inside the output directory.")
     if target.exists() and not target.is_dir():
         raise LocalValidationError(f"{target} exists and is a file, not a folder; pick another folder name (or move "
                                    "the file).")
-    if target.is_symlink() and not target.exists():
-        raise LocalValidationError(f"{target} is a link to a folder that does not exist; remove it or pick another "
-                                   "folder name.")
     return target
 
 
