@@ -198,8 +198,8 @@ async def test_every_download_hop_and_resolved_address_is_checked() -> None:
 
 async def test_a_download_that_trickles_in_is_stopped_at_its_deadline() -> None:
     app = SandboxApp(Engine(time_scale=FAST))
-    app.engine.faults.add(Fault("body", path_prefix="/cdn/", content_type="image/png", size=10_000_000,
-                                delay_s=0.2))
+    app.engine.faults.add(Fault("body", path_prefix="/cdn/", content_type="image/png", size=400_000,
+                                delay_s=0.3))
     with LoopbackSandbox(app) as loop:
         async with Downloader(allow_local=True, deadline_s=0.5) as d:
             started = time.monotonic()
@@ -213,7 +213,7 @@ async def test_a_download_that_trickles_in_is_stopped_at_its_deadline() -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 async def test_a_host_that_kills_the_server_mid_submit_loses_nothing(tmp_path: Path, sig: signal.Signals) -> None:
     sandbox = SandboxApp(Engine(keys={KEY: 10_000}, time_scale=400, seed=31))
-    sandbox.engine.faults.add(Fault("slow", delay_s=3.0, method="POST", after_handling=True))
+    sandbox.engine.faults.add(Fault("slow", delay_s=1.5, method="POST", after_handling=True))
     with LoopbackSandbox(sandbox) as loop:
         params = stdio_server(loop, tmp_path, key=KEY)
         process = subprocess.Popen([params.command, *params.args], env=params.env, stdin=subprocess.PIPE,
