@@ -200,6 +200,8 @@ def split_flags(prompt: str) -> tuple[str, list[tuple[str, str, str]]]:
 
 
 def _version_label(version: str) -> str:
+    if version == "video":
+        return "the video model"
     return version if version.startswith("niji") else f"v{version}"
 
 
@@ -281,8 +283,8 @@ def _check_value(flag: Flag, written: str, value: str, version: str | None) -> N
             v for values in flag.choices.values() for v in values))
         normal = value.removesuffix(".0") if re.fullmatch(r"[0-9]+\.0", value) else value
         if normal not in allowed:
-            raise PromptError(f"--{written} {value[:40]} is not valid on model {label}; use one of "
-                              f"{', '.join(allowed)}.")
+            where = label if version == "video" else f"model {label}"
+            raise PromptError(f"--{written} {value[:40]} is not valid on {where}; use one of {', '.join(allowed)}.")
     elif flag.kind == "ratio":
         ratio = _RATIO.fullmatch(value)
         if not ratio or int(ratio.group(1)) == 0 or int(ratio.group(2)) == 0:

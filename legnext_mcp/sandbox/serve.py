@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from collections.abc import Callable
 from typing import Any, Generic, Self, TypeVar, cast
 
 from legnext_mcp.sandbox.core.asgi import RecordingApp
@@ -46,7 +47,7 @@ class _PeakSet(set[Any]):
         self.peak = max(self.peak, len(self))
 
 
-App = TypeVar("App", bound=RecordingApp)
+App = TypeVar("App", bound=Callable[..., Any])  # an ASGI app (a simulator, or a test's receiver)
 
 
 class LoopbackSandbox(Generic[App]):

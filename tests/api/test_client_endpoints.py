@@ -111,7 +111,9 @@ async def test_endpoint_submits_waits_and_parses_its_result(client: LegnextClien
     assert job.meta.ended_at is not None and job.meta.created_at is not None
     if kind == "grid":
         assert len(job.output.image_urls) == 4 and job.output.image_url and job.output.seed
-        assert job.output.allows("upscale", 0) and job.output.allows("reroll")
+        assert job.output.allows("reroll") and job.output.allows("variation", 0)
+        # blend runs natively on V8: no upscale, pan, inpaint or outpaint (04-model-information.md)
+        assert job.output.allows("upscale", 0) == (endpoint != "blend")
     elif kind == "single":
         assert len(job.output.image_urls) == 1
     elif kind == "video":

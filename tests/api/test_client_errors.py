@@ -103,11 +103,11 @@ async def test_flat_400_for_a_rule_of_the_parent_job(client: LegnextClient) -> N
         await client.submit(PanRequest(job_id=v8.job_id, image_no=0, direction=PanDirection.UP, scale=1.5))
 
 
-async def test_job_shaped_400_names_the_rejected_flag_and_keeps_the_job_id(client: LegnextClient) -> None:
+async def test_job_shaped_400_names_the_rejected_flag_and_carries_no_job_id(client: LegnextClient) -> None:
     with pytest.raises(InvalidRequestError) as caught:
         await client.submit(DiffusionRequest.model_construct(text="a fox --v 8.1 --no dogs"))  # as if unchecked
     assert "--no" in str(caught.value) and "8.1" in str(caught.value)
-    assert caught.value.job_id
+    assert caught.value.job_id is None  # the real body says "job_id": "": no job was made
 
 
 async def test_follow_ups_on_jobs_older_than_three_days_are_refused(client: LegnextClient,

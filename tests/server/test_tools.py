@@ -18,6 +18,7 @@ from mcp_types import (
     ToolAnnotations,
 )
 
+from legnext_mcp.api import DiffusionRequest
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, SandboxApp
 from legnext_mcp.server import build_server
 from legnext_mcp.server.results import JobResult
@@ -286,6 +287,16 @@ async def test_get_balance_reports_points_and_dollars(harness: Harness) -> None:
     assert result.structured_content["parts"] == {"credits": 100_000, "points": 0}
     text = result.content[0].text
     assert "$100.00" in text and "100000 credits + 0 points" in text and "credits (bought)" in text
+    assert "Plan: developer" in text and result.structured_content["max_concurrent_jobs"] == 6  # /account/info
+
+
+async def test_list_jobs_shows_what_runs_on_the_account_even_if_sent_elsewhere(harness: Harness) -> None:
+    async with make_client(harness.sandbox) as outside:  # another program with the same key
+        other = await outside.submit(DiffusionRequest(text=f"a cat {HANG_WORD}"))
+    mine = (await harness.call("imagine", {"prompt": f"a fox {HANG_WORD}"})).structured_content["job_id"]
+    listed = await harness.call("list_jobs", {})
+    assert set(listed.structured_content["running_on_account"]) == {other.job_id, mine}
+    assert f"Also running on the account (not sent from here): {other.job_id}" in listed.content[0].text
 
 
 async def test_list_jobs_filters_by_status_and_type(harness: Harness) -> None:

@@ -28,6 +28,8 @@ class SandboxApp(RecordingApp):
         routes += [
             Route("/api/v1/job/{job_id}", self._get_job, methods=["GET"]),
             Route("/api/account/balance", self._balance, methods=["GET"]),
+            Route("/api/account/info", self._account_info, methods=["GET"]),
+            Route("/api/account/active_tasks", self._active_tasks, methods=["GET"]),
             Route("/cdn/{kind:str}/{name:str}", self._file, methods=["GET"]),
         ]
         super().__init__(engine or Engine(), routes, flat_error)
@@ -69,6 +71,18 @@ class SandboxApp(RecordingApp):
         if key is None:
             return json_response(401, flat_error(401, "Failed to verify api key"))
         return json_response(200, self.engine.balance(key))
+
+    async def _account_info(self, request: Request) -> Response:
+        key = self._key(request)
+        if key is None:
+            return json_response(401, flat_error(401, "Failed to verify api key"))
+        return json_response(200, self.engine.account_info(key))
+
+    async def _active_tasks(self, request: Request) -> Response:
+        key = self._key(request)
+        if key is None:
+            return json_response(401, flat_error(401, "Failed to verify api key"))
+        return json_response(200, self.engine.active_tasks(key, self._origin(request)))
 
     async def _file(self, request: Request) -> Response:
         kind, name = request.path_params["kind"], request.path_params["name"]

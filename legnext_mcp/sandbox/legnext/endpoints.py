@@ -67,6 +67,8 @@ def _mask(body: Body, required: bool) -> str | None:
         return "mask is required" if required else None
     if not isinstance(mask, dict) or (not mask.get("areas") and not mask.get("url")):
         return "mask needs areas or url"
+    if mask.get("areas") and mask.get("url"):
+        return "mask takes areas or url, not both"
     if mask.get("url") is not None and (problem := _url(mask["url"], "mask.url")):
         return problem
     for area in mask.get("areas") or []:
@@ -139,6 +141,8 @@ _TOPAZ_ENUMS = {
 
 
 def _topaz(body: Body) -> str | None:
+    if "image_url" in body and ("jobId" in body or "imageNo" in body):
+        return "give image_url, or jobId with imageNo, not both"
     if "image_url" in body:
         if problem := _url(body["image_url"], "image_url"):
             return problem

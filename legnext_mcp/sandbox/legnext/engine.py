@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from legnext_mcp.sandbox.core import state
+from legnext_mcp.sandbox.core.callbacks import Callbacks
 from legnext_mcp.sandbox.core.faults import Faults
 from legnext_mcp.sandbox.legnext.endpoints import ENDPOINTS, Endpoint, topaz_cost
 from legnext_mcp.sandbox.legnext.flags import PromptInfo, check_prompt
@@ -56,13 +58,17 @@ class Account:
     def available(self) -> int:
         return self.credits + self.points
 
-    def charge(self, amount: int) -> None:
+    def charge(self, amount: int) -> tuple[int, int]:
+        """Take ``amount``, bonus points first (an assumption: the docs do not say); returns (points, credits)."""
         from_points = min(self.points, amount)
         self.points -= from_points
         self.credits -= amount - from_points
+        return from_points, amount - from_points
 
-    def refund(self, amount: int) -> None:
-        self.points += amount
+    def refund(self, split: tuple[int, int]) -> None:
+        """Give back what a failed job took, to the bucket it came from."""
+        self.points += split[0]
+        self.credits += split[1]
 
 
 @dataclass
@@ -86,6 +92,8 @@ class SimJob:
     parent: SimJob | None = None
     extensions: int = 0
     rejected: bool = False  # refused at submit (e.g. a flag the model rejects): failed from the start
+    charged: tuple[int, int] = (0, 0)  # (bonus points, credits) taken, given back if it fails
+    callback: str = ""
 
     def status(self, now: float) -> str:
         if self.rejected:
@@ -150,16 +158,21 @@ class Engine:
         self.state_dir = state_dir
         self.preferred_port: int | None = None
         self.clock = SimClock(time_scale)
+        saved = state.load(state_dir)
         self.faults = Faults()
         self.max_queued = max_queued
         self._lock = threading.RLock()
         self._rng = random.Random(seed)
-        self._secret = secrets.token_bytes(16)
+        self._secret = bytes.fromhex(saved["secret"]) if saved else secrets.token_bytes(16)
         self.accounts = {
             key: Account(key=key, account_id=i + 1, credits=(points // 1000) * 1000, points=points % 1000, pro=pro)
             for i, (key, points) in enumerate((keys or {DEFAULT_KEY: DEFAULT_POINTS}).items())
         }
         self.jobs: dict[str, SimJob] = {}
+        self.callbacks = Callbacks()
+        self._origins: dict[str, str] = {}
+        if saved:
+            self._restore(saved)
 
     # --- reading --------------------------------------------------------------------------------
 
@@ -167,11 +180,17 @@ class Engine:
         """Apply completions up to now (consume or refund points); returns the simulated time."""
         with self._lock:
             now = self.clock.now()
+            changed = False
             for job in self.jobs.values():
                 if not job.settled and now >= job.finish_at:
                     job.settled = True
                     if job.outcome == "failed":
-                        self.accounts[job.key].refund(job.frozen)
+                        self.accounts[job.key].refund(job.charged)
+                    if job.callback:
+                        self.callbacks.deliver(job.callback, self.render(job, now, self._origins.get(job.job_id, "")))
+                    changed = True
+            if changed:
+                self._persist()
             return now
 
     def get(self, key: str, job_id: str, origin: str) -> tuple[int, dict[str, Any]]:
@@ -200,14 +219,98 @@ class Engine:
                 "message": "success",
             }
 
+    def account_info(self, key: str) -> dict[str, Any]:
+        """``GET /account/info``: the account as Legnext's web app reads it (its ``BackendAccount``: plan,
+        concurrency, wallet of bonus points, credit packs). openapi-complete.yaml names the route only."""
+        with self._lock:
+            self.settle()
+            account = self.accounts[key]
+            frozen = sum(j.frozen for j in self.jobs.values() if j.key == key and not j.settled and not j.rejected)
+            return {"code": 200, "message": "success", "data": {
+                "id": account.account_id, "name": f"sandbox account {account.account_id}",
+                "plan": "developer" if account.pro else "hobbyist", "is_enable": True,
+                "max_concurrent_task_count": MAX_CONCURRENT,
+                "wallet": {"point_remain": account.points, "point_frozen": frozen, "point_used": 0},
+                "credit_pack_info": {"available_credits": account.credits, "frozen_credits": 0, "used_credits": 0}}}
+
+    def active_tasks(self, key: str, origin: str) -> dict[str, Any]:
+        """``GET /account/active_tasks``: the account's jobs not finished yet, as job objects."""
+        with self._lock:
+            now = self.settle()
+            running = [self.render(j, now, origin) for j in self.jobs.values()
+                       if j.key == key and not j.rejected and j.status(now) not in ("completed", "failed")]
+            return {"code": 200, "message": "success", "data": running}
+
     def remember_port(self, port: int) -> None:
         self.preferred_port = port
+        self._persist()
+
+    # --- keeping state across restarts ------------------------------------------------------------
+
+    def _wall_of(self, sim: float) -> float | None:
+        """Real time of a simulated instant (None: never)."""
+        if not math.isfinite(sim):
+            return None
+        return self.clock.wall_now() + self.clock.real_seconds(sim - self.clock.now())
+
+    def _sim_of(self, wall: float | None) -> float:
+        if wall is None:
+            return math.inf
+        seconds = wall - self.clock.wall_now()
+        return self.clock.now() + (seconds * self.clock.scale if self.clock.scale > 0 else seconds)
+
+    def _persist(self) -> None:
+        """Write accounts and jobs to ``state_dir`` (times as real times, so they mean the same after a restart)."""
+        if self.state_dir is None:
+            return
+        with self._lock:
+            jobs = [{"job_id": j.job_id, "key": j.key, "endpoint": j.endpoint.name, "body": j.body,
+                     "submitted_wall": j.submitted_wall, "slot_wall": self._wall_of(j.slot_at),
+                     "finish_wall": self._wall_of(j.finish_at), "frozen": j.frozen,
+                     "prompt": {"text": j.prompt.text, "version": j.prompt.version, "flags": j.prompt.flags,
+                                "aspect": list(j.prompt.aspect)},
+                     "outcome": j.outcome, "error": j.error, "settled": j.settled, "seed": j.seed, "outputs": j.outputs,
+                     "parent": j.parent.job_id if j.parent else None, "extensions": j.extensions,
+                     "charged": list(j.charged), "callback": j.callback,
+                     "done": j.status(self.clock.now()) in ("completed", "failed")} for j in self.jobs.values()]
+            accounts = [{"key": a.key, "account_id": a.account_id, "credits": a.credits, "points": a.points,
+                         "pro": a.pro} for a in self.accounts.values()]
+            state.save(self.state_dir, {"secret": self._secret.hex(), "port": self.preferred_port,
+                                        "accounts": accounts, "jobs": jobs})
+
+    def _restore(self, saved: dict[str, Any]) -> None:
+        self.preferred_port = saved.get("port")
+        for item in saved.get("accounts", []):
+            self.accounts[item["key"]] = Account(key=item["key"], account_id=item["account_id"],
+                                                 credits=item["credits"], points=item["points"], pro=item["pro"])
+        for item in saved.get("jobs", []):
+            info = item["prompt"]
+            submitted = self._sim_of(item["submitted_wall"])
+            job = SimJob(job_id=item["job_id"], key=item["key"], endpoint=ENDPOINTS[item["endpoint"]],
+                         body=item["body"], submitted_at=submitted, submitted_wall=item["submitted_wall"],
+                         slot_at=self._sim_of(item["slot_wall"]), finish_at=self._sim_of(item["finish_wall"]),
+                         frozen=item["frozen"], prompt=PromptInfo(text=info["text"], version=info["version"],
+                                                                  flags=info["flags"], aspect=tuple(info["aspect"])),
+                         outcome=item["outcome"], error=item["error"], settled=item["settled"], seed=item["seed"],
+                         outputs=item["outputs"], extensions=item["extensions"], charged=tuple(item["charged"]),
+                         callback=item["callback"])
+            if item.get("done") and math.isfinite(job.finish_at):  # finished before: finished now, whatever clocks did
+                job.slot_at = min(job.slot_at, self.clock.now() - STAGED_S - 1)
+                job.finish_at = min(job.finish_at, self.clock.now())
+            self.jobs[job.job_id] = job
+        for item in saved.get("jobs", []):
+            if item["parent"] in self.jobs:
+                self.jobs[item["job_id"]].parent = self.jobs[item["parent"]]
+        for account in self.accounts.values():  # the processing slots of jobs still running
+            running = sorted(j.finish_at for j in self.jobs.values() if j.key == account.key and not j.settled)
+            account.slots = sorted(([0.0] * MAX_CONCURRENT + running)[-MAX_CONCURRENT:])
 
     # --- submitting -----------------------------------------------------------------------------
 
     def submit(self, key: str, name: str, body: dict[str, Any], origin: str) -> tuple[int, dict[str, Any]]:
         """Create a job the way the API does, or return the documented error."""
         endpoint = ENDPOINTS[name]
+        body = {k: v for k, v in body.items() if v != ""}  # a blank optional field means absent (n8n sends them)
         if problem := endpoint.check(body):
             return 400, flat_error(400, problem)
         if body.get("callback") is not None and (not isinstance(body["callback"], str)
@@ -227,23 +330,34 @@ class Engine:
                 rejected.outcome, rejected.settled, rejected.rejected = "failed", True, True
                 rejected.error = {"code": 400, "message": problem or "invalid prompt",
                                   "raw_message": problem or "", "detail": None}
-                return 400, self.render(rejected, now, origin)
+                refused = self.render(rejected, now, origin)
+                refused["job_id"] = ""  # as the real error body: no job was made, so no id to read later
+                return 400, refused
             if prompt.version in ("8", "8.1") and not account.pro:
                 return 403, flat_error(403, f"model version {prompt.version} requires a Pro (Developer) plan")
             if endpoint.name == "extend-video" and parent is not None and parent.extensions >= 4:
                 return 400, flat_error(400, "a video can be extended at most 4 times")
-            cost = self._cost(endpoint, body, prompt)
+            cost = parent.frozen if endpoint.name == "reroll" and parent is not None else \
+                self._cost(endpoint, body, prompt)
             if account.available < cost:
                 return 402, flat_error(402, f"insufficient credits: this job needs {cost} points, "
                                             f"{account.available} available")
             queued = sum(1 for j in self.jobs.values() if j.key == key and now < j.slot_at)
             if self.max_queued is not None and queued >= self.max_queued:
                 return 429, flat_error(429, "too many queued jobs")
-            account.charge(cost)
+            split = account.charge(cost)
             job = self._new_job(endpoint, body, key, now, prompt, parent, frozen=cost)
-            self.jobs[job.job_id] = job
+            job.charged = split
+            job.callback = str(body.get("callback") or "")
             if parent is not None and endpoint.name == "extend-video":
                 job.extensions = parent.extensions + 1
+            self.jobs[job.job_id] = job
+            self._origins[job.job_id] = origin
+            self._persist()
+            if job.callback and math.isfinite(job.finish_at) and self.clock.scale > 0:
+                wake = threading.Timer((job.finish_at - now) / self.clock.scale + 0.01, self.settle)
+                wake.daemon = True
+                wake.start()
             return 200, self.render(job, now, origin, fresh=True)
 
     def _parent(self, endpoint: Endpoint, body: dict[str, Any], key: str,
@@ -286,10 +400,16 @@ class Engine:
         if endpoint.name == "diffusion" or (endpoint.output == "video" and isinstance(own, str)):
             return check_prompt(str(own), video=endpoint.output == "video")
         inherited = parent.prompt if parent is not None else PromptInfo(text="")
+        if isinstance(own, str) and endpoint.name != "shorten":  # only the length rule applies to shorten
+            # a remix prompt runs on the parent's model; upload-paint and retexture prompts on the default
+            model = inherited.version if parent is not None else "7"
+            checked, problem = check_prompt(own, version=model)
+            if checked is None:
+                return None, problem
         text = own if isinstance(own, str) else inherited.text
-        if endpoint.name == "blend":
-            text = "blend of " + " + ".join(body["imgUrls"])
-        elif endpoint.name == "describe":
+        if endpoint.name == "blend":  # blend runs natively on V8 (04-model-information.md)
+            return PromptInfo(text="blend of " + " + ".join(body["imgUrls"]), version="8"), None
+        if endpoint.name == "describe":
             text = f"describe {body['imgUrl']}"
         return PromptInfo(text=text, version=inherited.version, flags=dict(inherited.flags),
                           aspect=inherited.aspect), None
@@ -376,9 +496,9 @@ class Engine:
         started = _iso(self.wall(job, job.slot_at)) if now >= job.slot_at else _ZERO_TIME
         ended = _iso(self.wall(job, job.finish_at)) if done and math.isfinite(job.finish_at) else _ZERO_TIME
         if fresh:  # the submit answer describes the job as just queued (08-text-to-image.md)
+            # created_at is stamped on every answer, as a real server does (the diffusion and Topaz pages and
+            # openapi-complete show it; 18 other pages show "", which the official SDK cannot read)
             started = ended = _ZERO_TIME
-            if job.endpoint.name != "diffusion":
-                created = started = ended = ""  # follow-up submit answers carry empty times (09-variation.md)
         callback = job.body.get("callback") or ""
         return {
             "job_id": job.job_id,

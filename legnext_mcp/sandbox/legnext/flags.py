@@ -51,11 +51,15 @@ class PromptInfo:
 
     @property
     def cost_factor(self) -> int:
-        """Turbo doubles the price; v8 premium tiers (--hd, --q 4, --sv 6) quadruple it."""
-        if self.version == "8" and ("hd" in self.flags or self.flags.get("q") == "4"
-                                    or self.flags.get("sv") == "6"):
-            return 4
-        return 2 if "turbo" in self.flags else 1
+        """v8 premium tiers (--hd, --q 4, --sv 6) quadruple the price; turbo and --oref ("2x GPU time") double it."""
+        factor = 1
+        if self.version == "8" and ("hd" in self.flags or self.flags.get("q") == "4" or self.flags.get("sv") == "6"):
+            factor *= 4
+        if "turbo" in self.flags:
+            factor *= 2
+        if "oref" in self.flags:
+            factor *= 2
+        return factor
 
 
 def _flags(text: str) -> list[tuple[str, str]]:
@@ -73,15 +77,22 @@ def _flags(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def check_prompt(text: str, *, video: bool = False) -> tuple[PromptInfo | None, str | None]:
-    """(info, None) for a prompt the API accepts, (None, message) for one it answers 400 to."""
+#: Every image parameter the API reads (05-image-parameters.md); anything else is refused.
+_KNOWN = {"ar", "q", "s", "c", "w", "fast", "turbo", "relax", "v", "niji", "raw", "style", "tile", "draft", "hd",
+          "exp", "seed", "stop", "iw", "no", "sref", "sw", "sv", "cref", "cw", "oref", "ow", "p", "sd"}
+_STYLE_VERSIONS = {"1", "2", "3", "4"}
+
+
+def check_prompt(text: str, *, video: bool = False, version: str = "7") -> tuple[PromptInfo | None, str | None]:
+    """(info, None) for a prompt the API accepts, (None, message) for one it answers 400 to. ``version`` is the
+    model a prompt without --v runs on: 7, or the parent's model for a remix prompt."""
     if not 1 <= len(text) <= 8192:
         return None, "text must be 1-8192 characters"
     body = text.split(" --", 1)[0]
     if re.search(r"\{[^{}]*,[^{}]*\}", body):
         return None, "{} permutation prompts are not supported"
     pairs = _flags(text)
-    info = PromptInfo(text=text)
+    info = PromptInfo(text=text, version=version)
     seen: dict[str, str] = {}
     for name, value in pairs:
         if name in seen:
@@ -105,6 +116,8 @@ def check_prompt(text: str, *, video: bool = False) -> tuple[PromptInfo | None, 
             continue
         if name in _UNSUPPORTED:
             return None, f"--{name} is not supported by the API"
+        if name not in _KNOWN:
+            return None, f"--{name} is not a parameter the API knows"
         if name in _REJECTED.get(info.version, set()):
             return None, f"--{name} is not supported with model version {info.version}"
         if name in _SWITCHES and value:
@@ -131,6 +144,10 @@ def check_prompt(text: str, *, video: bool = False) -> tuple[PromptInfo | None, 
             info.aspect = (int(ratio.group(1)), int(ratio.group(2)))
         if name == "exp" and value and not (value.isdigit() and int(value) <= 100):
             return None, "--exp takes no value or a whole number 0-100"
+        if name == "sv" and value not in _STYLE_VERSIONS | ({"6"} if info.version == "8" else set()):
+            return None, f"--sv {value} is not valid for model version {info.version}"
+    if not video and "oref" in seen and ("turbo" in seen or seen.get("q") in ("4", "4.0")):
+        return None, "--oref cannot be combined with --turbo or --q 4"
     if video and "bs" in seen and seen["bs"] not in ("1", "2", "4"):
         return None, "--bs must be 1, 2 or 4"
     if video and "motion" in seen and seen["motion"] not in ("low", "high"):
