@@ -8,8 +8,8 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from types import TracebackType
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, cast
 
 from legnext_mcp.sandbox.core.asgi import RecordingApp
