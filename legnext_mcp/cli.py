@@ -51,20 +51,37 @@ def _sandbox(args: argparse.Namespace) -> int:
     except PortTakenError as exc:
         return _fail(f"sandbox: {exc}")
     port = sock.getsockname()[1]
-    from legnext_mcp.sandbox.legnext.app import SandboxApp
-    from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
+    from legnext_mcp.sandbox.core.asgi import RecordingApp
 
-    key = args.key or DEFAULT_KEY
-    app = SandboxApp(Engine(keys={key: args.points}, time_scale=args.time_scale))
-    base = f"http://127.0.0.1:{port}/api"
-    title, check = "Legnext API sandbox", f"curl -H 'x-api-key: {key}' {base}/account/balance"
+    app: RecordingApp
+    if args.dialect == "mj-proxy":
+        from legnext_mcp.sandbox.mjproxy.app import RelayApp
+        from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as RELAY_KEY
+        from legnext_mcp.sandbox.mjproxy.engine import RelayEngine
+
+        key = args.key or RELAY_KEY
+        app = RelayApp(RelayEngine(keys={key: args.points}, time_scale=args.time_scale))
+        base = f"http://127.0.0.1:{port}/mj-fast"
+        title = "midjourney-proxy relay sandbox (new-api flavour; any of /mj-fast, /mj-relax, /mj-turbo, /fast or none)"
+        check = (f"curl -H 'Authorization: Bearer {key}' -H 'content-type: application/json' -d '{{\"ids\": []}}' "
+                 f"{base}/mj/task/list-by-condition")
+        dialect_env = " LEGNEXT_DIALECT=mj-proxy"
+    else:
+        from legnext_mcp.sandbox.legnext.app import SandboxApp
+        from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
+
+        key = args.key or DEFAULT_KEY
+        app = SandboxApp(Engine(keys={key: args.points}, time_scale=args.time_scale))
+        base = f"http://127.0.0.1:{port}/api"
+        title, check = "Legnext API sandbox", f"curl -H 'x-api-key: {key}' {base}/account/balance"
+        dialect_env = ""
     print(f"{title} (simulated; no real jobs, no real money)")
     print(f"  base URL : {base}")
     print(f"  API key  : {key}")
     print(f"  time     : x{args.time_scale:g} (a 40 s image job takes {40 / args.time_scale:.1f} s)")
     print(f"  try      : {check}")
     print(f"  scripts  : export LEGNEXT_BASE_URL={base} LEGNEXT_API_KEY={key} LEGNEXT_TIME_SCALE={args.time_scale:g}"
-          )
+          f"{dialect_env}")
     sys.stdout.flush()
     serve_forever(app, sock)
     return 0

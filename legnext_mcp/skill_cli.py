@@ -8,6 +8,7 @@ running), 4 API error.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -22,6 +23,7 @@ from pydantic import ValidationError
 from legnext_mcp.core.errors import LegnextError, LocalValidationError
 from legnext_mcp.core.job import Job, JobStatus
 from legnext_mcp.core.operations import Operation
+from legnext_mcp.dialects import DIALECTS
 from legnext_mcp.service import jobs
 from legnext_mcp.service.connect import make_dialect
 from legnext_mcp.service.quote import quote
@@ -81,14 +83,20 @@ def environment() -> Mapping[str, str]:
     return merged
 
 
-def settings() -> Settings:
+def add_dialect(parser: argparse.ArgumentParser) -> None:
+    """``--dialect``: which API the script talks to (default LEGNEXT_DIALECT, else legnext)."""
+    parser.add_argument("--dialect", choices=DIALECTS, default=None,
+                        help="legnext (default) or mj-proxy (a midjourney-proxy relay at LEGNEXT_BASE_URL)")
+
+
+def settings(dialect: str | None = None) -> Settings:
     """The settings the scripts run with.
 
     Raises:
         UsageError: a missing key, an 'lnx_' prototype key, a bad base URL or value (nothing is sent).
     """
     try:
-        return Settings.from_env(environment())
+        return Settings.from_env(environment(), dialect=dialect)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
 
@@ -127,11 +135,11 @@ def emit(value: dict[str, Any], as_json: bool, human: Callable[[], None]) -> Non
 
 
 @asynccontextmanager
-async def open_service() -> AsyncIterator[Services]:
-    config = settings()
+async def open_service(dialect: str | None = None) -> AsyncIterator[Services]:
+    config = settings(dialect)
     async with AsyncExitStack() as stack:
-        dialect = make_dialect(config, stack)
-        yield await stack.enter_async_context(open_services(config, dialect))
+        api = make_dialect(config, stack)
+        yield await stack.enter_async_context(open_services(config, api))
 
 
 async def submit(svc: Services, op: Operation) -> Job:
@@ -153,7 +161,7 @@ async def wait(svc: Services, job: Job, timeout: float,
     return final
 
 
-def run(main: Callable[[Services], Awaitable[int]], *, as_json: bool) -> int:
+def run(main: Callable[[Services], Awaitable[int]], *, as_json: bool, dialect: str | None = None) -> int:
     """Run ``main`` with the services; map every failure to its exit code and one clear message on stderr."""
 
     def fail(code: int, message: str, extra: dict[str, Any] | None = None) -> int:
@@ -163,7 +171,7 @@ def run(main: Callable[[Services], Awaitable[int]], *, as_json: bool) -> int:
         return code
 
     async def go() -> int:
-        async with open_service() as svc:
+        async with open_service(dialect) as svc:
             return await main(svc)
 
     try:

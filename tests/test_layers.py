@@ -67,8 +67,9 @@ def test_every_layer_is_known() -> None:
 def test_the_catalog_knows_what_each_dialect_serves_without_importing_it() -> None:
     from legnext_mcp.dialects import DIALECTS, operations_of
     from legnext_mcp.dialects.legnext.dialect import LegnextDialect
+    from legnext_mcp.dialects.mjproxy.dialect import MjProxyDialect
 
-    classes = {"legnext": LegnextDialect}
-    assert set(classes) == set(DIALECTS)
-    for name, cls in classes.items():
-        assert operations_of(name) == {op.__name__ for op in cls.OPERATIONS}
+    served = {"legnext": LegnextDialect.OPERATIONS, "mj-proxy": MjProxyDialect.OPERATIONS}
+    assert set(served) == set(DIALECTS)
+    for name, operations in served.items():
+        assert operations_of(name) == {op.__name__ for op in operations}

@@ -72,3 +72,19 @@ async def test_toolsets_limit_the_tools_exposed() -> None:
 
 
 pytestmark = pytest.mark.anyio
+
+
+def test_a_relay_needs_its_base_url_and_reads_its_prices() -> None:
+    env = {"LEGNEXT_API_KEY": "sk-relay", "HOME": "/home/u", "LEGNEXT_DIALECT": "mj-proxy"}
+    with pytest.raises(SettingsError, match="mode prefix"):
+        Settings.from_env(env)
+    settings = Settings.from_env({**env, "LEGNEXT_BASE_URL": "https://relay.example/mj-fast/",
+                                  "LEGNEXT_RELAY_PRICES": "imagine=50, upscale=20",
+                                  "LEGNEXT_RELAY_PRICE_UNIT": "quota"})
+    assert settings.base_url == "https://relay.example/mj-fast"  # the prefix kept as given, never derived
+    assert settings.relay_prices == {"imagine": 50, "upscale": 20} and settings.relay_price_unit == "quota"
+    with pytest.raises(SettingsError, match="tool=whole number"):
+        Settings.from_env({**env, "LEGNEXT_BASE_URL": "https://r.example", "LEGNEXT_RELAY_PRICES": "imagine=cheap"})
+    with pytest.raises(SettingsError, match="LEGNEXT_DIALECT must be one of legnext, mj-proxy"):
+        Settings.from_env({**env, "LEGNEXT_DIALECT": "discord"})
+    assert Settings.from_env(env, sandbox=True).dialect == "mj-proxy"

@@ -9,9 +9,18 @@ from pathlib import Path
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 
 
-def start_sandbox(*, time_scale: float, state_dir: Path, stack: AsyncExitStack | ExitStack) -> tuple[str, str]:
-    """Start the simulator, keeping its state under ``state_dir``; returns (base URL, the key it accepts).
-    Stopped by ``stack``."""
+def start_sandbox(*, time_scale: float, state_dir: Path, stack: AsyncExitStack | ExitStack,
+                  dialect: str = "legnext") -> tuple[str, str]:
+    """Start the simulator of ``dialect``, keeping its state under ``state_dir`` (the relay simulator keeps
+    none: its tasks live as long as the process); returns (base URL, the key it accepts). Stopped by ``stack``."""
+    if dialect == "mj-proxy":
+        from legnext_mcp.sandbox.mjproxy.app import RelayApp
+        from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as RELAY_KEY
+        from legnext_mcp.sandbox.mjproxy.engine import RelayEngine
+
+        relay = LoopbackSandbox(RelayApp(RelayEngine(time_scale=time_scale))).start()
+        stack.callback(relay.stop)
+        return relay.origin, RELAY_KEY
     from legnext_mcp.sandbox.legnext.app import SandboxApp
     from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
 

@@ -18,7 +18,9 @@ async def tool_table() -> str:
     from legnext_mcp.settings import Settings
 
     server = build_server(Settings(api_key="unused", sandbox=True))
-    rows = ["| tool | what it does | kind |", "|---|---|---|"]
+    relay = {tool.name for tool in await build_server(Settings(api_key="unused", sandbox=True, dialect="mj-proxy"))
+             .list_tools()}
+    rows = ["| tool | what it does | kind | on a relay (`mj-proxy`) |", "|---|---|---|---|"]
     for tool in await server.list_tools():
         hints = tool.annotations
         # The lean list drops hints equal to the spec's defaults (read-only and idempotent default to false).
@@ -27,7 +29,7 @@ async def tool_table() -> str:
         # The typed Midjourney parameters of imagine/generate_and_wait would swamp the column.
         args = ", ".join(names) if len(names) <= 8 else ", ".join(names[:2]) + f", ... {len(names) - 2} more"
         summary = " ".join((tool.description or "").split())
-        rows.append(f"| `{tool.name}({args})` | {summary} | {kind} |")
+        rows.append(f"| `{tool.name}({args})` | {summary} | {kind} | {'yes' if tool.name in relay else 'no'} |")
     return "\n".join(rows)
 
 

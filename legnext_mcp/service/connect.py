@@ -15,11 +15,17 @@ def make_dialect(settings: Settings, stack: AsyncExitStack | ExitStack) -> Diale
     if settings.sandbox:
         from legnext_mcp.sandbox.run import start_sandbox
 
-        base_url, key = start_sandbox(time_scale=settings.time_scale, state_dir=settings.sandbox_dir, stack=stack)
+        base_url, key = start_sandbox(time_scale=settings.time_scale, state_dir=settings.sandbox_dir, stack=stack,
+                                      dialect=settings.dialect)
     else:
         assert settings.api_key is not None  # Settings.from_env guarantees it
         base_url, key = settings.base_url, settings.api_key
     clock = Clock(settings.time_scale)
+    if settings.dialect == "mj-proxy":
+        from legnext_mcp.dialects.mjproxy.dialect import MjProxyDialect
+
+        return MjProxyDialect(key, base_url=base_url, prices=settings.relay_prices, unit=settings.relay_price_unit,
+                              clock=clock, download_max_bytes=settings.download_max_bytes)
     from legnext_mcp.dialects.legnext.client import LegnextClient
     from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 

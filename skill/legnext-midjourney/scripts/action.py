@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from legnext_mcp.core import operations as ops
 from legnext_mcp.service.runtime import Services
-from legnext_mcp.skill_cli import EXIT_OK, UsageError, emit, job_dict, print_job, run, submit, wait
+from legnext_mcp.skill_cli import EXIT_OK, UsageError, add_dialect, emit, job_dict, print_job, run, submit, wait
 
 ACTIONS = ("upscale", "variation", "reroll", "pan", "outpaint", "remix", "enhance", "video")
 
@@ -54,6 +54,7 @@ def operation(args: argparse.Namespace) -> ops.Operation:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_dialect(parser)
     parser.add_argument("action", choices=ACTIONS)
     parser.add_argument("job_id", help="job_id of the finished parent job")
     parser.add_argument("--image", type=int, default=0, help="image number 0-3 (default 0)")
@@ -74,7 +75,7 @@ def main() -> int:
         emit(job_dict(job), args.json, lambda: print_job(job))
         return EXIT_OK
 
-    return run(act, as_json=args.json)
+    return run(act, as_json=args.json, dialect=args.dialect)
 
 
 if __name__ == "__main__":

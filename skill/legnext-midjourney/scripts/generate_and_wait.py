@@ -23,11 +23,12 @@ except ImportError:  # run from a checkout without installing: use the repositor
 from legnext_mcp.core.operations import Imagine
 from legnext_mcp.service.jobs import Progress
 from legnext_mcp.service.runtime import Services
-from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, print_job, run, submit, wait
+from legnext_mcp.skill_cli import EXIT_OK, add_dialect, emit, job_dict, print_job, run, submit, wait
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_dialect(parser)
     parser.add_argument("prompt", help="prompt text with optional --flags (1-8192 characters)")
     parser.add_argument("--timeout", type=float, default=180.0, help="longest wait in seconds (default 180)")
     parser.add_argument("--save", metavar="DIR", help="download the images into DIR (never overwriting a file)")
@@ -60,7 +61,7 @@ def main() -> int:
         emit(job_dict(job, saved_files=saved), args.json, human)
         return EXIT_OK
 
-    return run(generate, as_json=args.json)
+    return run(generate, as_json=args.json, dialect=args.dialect)
 
 
 if __name__ == "__main__":

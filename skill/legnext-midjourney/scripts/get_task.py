@@ -22,11 +22,12 @@ except ImportError:  # run from a checkout without installing: use the repositor
 from legnext_mcp.core.ids import check_job_id
 from legnext_mcp.core.job import JobStatus
 from legnext_mcp.service.runtime import Services
-from legnext_mcp.skill_cli import EXIT_OK, JobFailed, emit, job_dict, print_job, run, wait
+from legnext_mcp.skill_cli import EXIT_OK, JobFailed, add_dialect, emit, job_dict, print_job, run, wait
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_dialect(parser)
     parser.add_argument("job_id", help="the job_id printed by imagine.py or another script")
     parser.add_argument("--wait", action="store_true", help="wait until the job completes or fails")
     parser.add_argument("--timeout", type=float, default=180.0, help="longest wait in seconds (default 180)")
@@ -43,7 +44,7 @@ def main() -> int:
         emit(job_dict(job), args.json, lambda: print_job(job))
         return EXIT_OK
 
-    return run(show, as_json=args.json)
+    return run(show, as_json=args.json, dialect=args.dialect)
 
 
 if __name__ == "__main__":

@@ -20,11 +20,12 @@ except ImportError:  # run from a checkout without installing: use the repositor
 
 from legnext_mcp.core.operations import Imagine
 from legnext_mcp.service.runtime import Services
-from legnext_mcp.skill_cli import EXIT_OK, emit, job_dict, run, script_path, submit
+from legnext_mcp.skill_cli import EXIT_OK, add_dialect, emit, job_dict, run, script_path, submit
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_dialect(parser)
     parser.add_argument("prompt", help="prompt text with optional --flags (1-8192 characters)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args()
@@ -36,7 +37,7 @@ def main() -> int:
             f"next:   python {script_path('get_task.py')} {job.job_id} --wait"))
         return EXIT_OK
 
-    return run(go, as_json=args.json)
+    return run(go, as_json=args.json, dialect=args.dialect)
 
 
 if __name__ == "__main__":

@@ -19,17 +19,18 @@ except ImportError:  # run from a checkout without installing: use the repositor
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from legnext_mcp.service.runtime import Services
-from legnext_mcp.skill_cli import EXIT_OK, emit, mask, run, settings
+from legnext_mcp.skill_cli import EXIT_OK, add_dialect, emit, mask, run
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_dialect(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     args = parser.parse_args()
 
     async def check(svc: Services) -> int:
         account = await svc.dialect.account()
-        key = mask(settings().api_key or "")
+        key = mask(svc.settings.api_key or "")
         value = {"valid": True, "key": key, "api": svc.dialect.name, "total_points": account.available,
                  "unit": account.unit, "balance_usd": account.usd,
                  **{f"available_{name}": amount for name, amount in account.parts.items()},
@@ -47,7 +48,7 @@ def main() -> int:
         emit(value, args.json, human)
         return EXIT_OK
 
-    return run(check, as_json=args.json)
+    return run(check, as_json=args.json, dialect=args.dialect)
 
 
 if __name__ == "__main__":
