@@ -4,7 +4,7 @@
 DIALECTS = ("legnext", "mj-proxy")
 #: What the midjourney-proxy protocol can run (``dialects.mjproxy.dialect.ROWS``; a test binds the two).
 MJ_PROXY_OPERATIONS = frozenset({"Imagine", "Describe", "Shorten", "Blend", "Upscale", "Variation", "Reroll", "Pan",
-                                 "Outpaint", "Inpaint"})
+                                 "Outpaint", "Inpaint", "Remix", "Retexture"})
 
 
 def operations_of(name: str) -> frozenset[str]:

@@ -91,9 +91,9 @@ async def upscaled(relay: Relay) -> dict[str, Any]:
 async def test_the_tool_list_is_what_the_protocol_serves(relay: Relay) -> None:
     names = {tool.name for tool in (await relay.client.list_tools()).tools}
     paid = {"imagine", "generate_and_wait", "upscale", "variation", "reroll", "pan", "outpaint", "inpaint",
-            "describe", "shorten", "blend"}
+            "describe", "shorten", "blend", "remix", "retexture"}
     assert paid <= names
-    assert not names & {"get_balance", "video_diffusion", "remix", "edit", "retexture", "enhance", "remove_background"}
+    assert not names & {"get_balance", "video_diffusion", "edit", "upload_paint", "enhance", "remove_background"}
     result = await relay.call("estimate_cost", {"tool": "video_diffusion", "arguments": {"prompt": "x"}})
     assert result.is_error and "relay" in result.content[0].text.lower()
 
@@ -328,3 +328,27 @@ async def test_budget_with_an_unknown_price_is_refused(tmp_path: Path, mode: str
         refused = await relay.call("imagine", {"prompt": "x"})
         assert refused.is_error and "LEGNEXT_RELAY_PRICES" in refused.content[0].text
         assert relay.posts("imagine") == []
+
+
+async def test_remix_presses_with_enable_remix_and_confirms_the_new_prompt(relay: Relay) -> None:
+    grid = await made(relay)
+    job = await relay.ok("remix", {"job_id": grid["job_id"], "image_no": 1, "remix_prompt": "a lighthouse in snow",
+                                   "mode": "subtle", "wait": True})
+    assert job["status"] == "completed" and job["prompt"] == "a lighthouse in snow"
+    action = relay.posts("action")[-1]
+    assert action["customId"].startswith("MJ::JOB::variation::2::")
+    assert action["enableRemix"] is True and action["strong"] is False
+    assert relay.posts("modal") == [{"taskId": job["job_id"], "prompt": "a lighthouse in snow"}]
+    up = await relay.ok("upscale", {"job_id": grid["job_id"], "image_no": 0, "wait": True})
+    panned = await relay.ok("pan", {"job_id": up["job_id"], "image_no": 0, "direction": "left",
+                                    "remix_prompt": "a lighthouse and a ship", "wait": True})
+    assert panned["prompt"] == "a lighthouse and a ship"
+    assert relay.posts("action")[-1]["enableRemix"] is True and len(relay.posts("modal")) == 2
+    assert relay.app.stats.max_identical_submissions() == 1
+
+
+async def test_retexture_sends_the_image_and_prompt(relay: Relay) -> None:
+    job = await relay.ok("retexture", {"image_url": "https://example.com/chair.png",
+                                       "remix_prompt": "made of glass", "wait": True})
+    assert job["status"] == "completed" and job["task_type"] == "retexture"
+    assert relay.posts("retexture") == [{"prompt": "made of glass", "image": "https://example.com/chair.png"}]

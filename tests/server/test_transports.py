@@ -14,7 +14,9 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
+from legnext_mcp.server import build_server
 from legnext_mcp.server.tool_table import END, START, replace_table, tool_table
+from legnext_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +86,10 @@ async def test_readme_tool_table_marks_exactly_the_job_tools_paid() -> None:
     from tests.server.test_tools import FREE, PAID
 
     rows = [line for line in (await tool_table()).splitlines() if line.startswith("| `")]
-    kinds = {row.split("`")[1].split("(")[0]: row.rsplit("|", 2)[1].strip() for row in rows}
-    assert {name for name, kind in kinds.items() if kind == "paid"} == PAID
-    assert {name for name, kind in kinds.items() if kind == "free"} == FREE
+    # The last two cells (the summary itself may hold "|"): kind, and whether a relay serves it.
+    cells = {row.split("`")[1].split("(")[0]: [c.strip() for c in row.rsplit("|", 3)[1:3]] for row in rows}
+    assert {name for name, (kind, _) in cells.items() if kind == "paid"} == PAID
+    assert {name for name, (kind, _) in cells.items() if kind == "free"} == FREE
+    relay = build_server(Settings(api_key="k", sandbox=True, dialect="mj-proxy"))
+    assert {name for name, (_, on_relay) in cells.items() if on_relay == "yes"} == {
+        tool.name for tool in await relay.list_tools()}

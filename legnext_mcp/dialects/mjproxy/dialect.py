@@ -15,7 +15,7 @@ import io
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,7 +45,9 @@ from legnext_mcp.core.operations import (
     Operation,
     Outpaint,
     Pan,
+    Remix,
     Reroll,
+    Retexture,
     Shorten,
     Upscale,
     Variation,
@@ -66,7 +68,7 @@ ROWS: dict[type[Operation], tuple[str, str]] = {
     Imagine: ("imagine", "imagine"), Describe: ("describe", "describe"), Shorten: ("shorten", "shorten"),
     Blend: ("blend", "blend"), Upscale: ("upscale", "action"), Variation: ("variation", "action"),
     Reroll: ("reroll", "action"), Pan: ("pan", "action"), Outpaint: ("outpaint", "action"),
-    Inpaint: ("inpaint", "action"),
+    Inpaint: ("inpaint", "action"), Remix: ("remix", "action"), Retexture: ("retexture", "retexture"),
 }
 #: Relay task action -> (the neutral task type, its poll class, what it makes).
 ACTIONS: dict[str, tuple[str, str, str]] = {
@@ -76,6 +78,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "ZOOM": ("outpaint", "image", "grid"), "CUSTOM_ZOOM": ("outpaint", "image", "grid"),
     "INPAINT": ("inpaint", "image", "grid"), "UPSCALE": ("upscale", "single", "single"),
     "DESCRIBE": ("describe", "text", "text"), "SHORTEN": ("shorten", "text", "text"),
+    "RETEXTURE": ("retexture", "image", "grid"),
 }
 STATUSES = {"NOT_START": JobStatus.PENDING, "SUBMITTED": JobStatus.PENDING, "IN_PROGRESS": JobStatus.PROCESSING,
             "SUCCESS": JobStatus.COMPLETED, "FAILURE": JobStatus.FAILED, "CANCEL": JobStatus.FAILED,
@@ -263,6 +266,8 @@ class MjProxyDialect:
             return Plan("shorten", {"prompt": op.prompt})
         if isinstance(op, Blend):
             return Plan("blend", {"dimensions": BLEND_DIMENSIONS[op.aspect]}, inline_urls=tuple(op.image_urls))
+        if isinstance(op, Retexture):
+            return Plan("retexture", {"prompt": op.prompt, "image": op.image_url})
         assert parent is not None, "follow-ups are quoted with their parent"
         if not parent.is_terminal or parent.status is not JobStatus.COMPLETED:
             raise LocalValidationError(f"job {parent.job_id} is {parent.status.value}; follow-ups need a completed "
@@ -271,11 +276,11 @@ class MjProxyDialect:
         press = self._press
         if isinstance(op, Reroll):
             return press(parent, "MJ::JOB::reroll::", "reroll")
-        assert isinstance(op, Upscale | Variation | Pan | Outpaint | Inpaint)
+        assert isinstance(op, Upscale | Variation | Remix | Pan | Outpaint | Inpaint)
         index = op.index
-        if isinstance(op, Variation | Pan | Outpaint | Inpaint) and op.prompt is not None:
-            raise LocalValidationError("this relay tool does not take a new prompt (remix is not offered through "
-                                       "the relay protocol); leave prompt out.")
+        if isinstance(op, Remix):  # a variation whose modal takes the new prompt
+            op = Variation(parent=op.parent, index=op.index, strength=op.mode, prompt=op.prompt)
+        remix = op.prompt if isinstance(op, Variation | Pan) else None
         if isinstance(op, Upscale):
             if grid:
                 notes = () if op.mode == "subtle" else (
@@ -286,10 +291,11 @@ class MjProxyDialect:
             return press(parent, "MJ::JOB::upsample_", f"Upscale ({op.mode.title()})", mode=op.mode)
         if isinstance(op, Variation):
             if grid:
-                return press(parent, f"MJ::JOB::variation::{index + 1}::", f"V{index + 1}")
+                plan = press(parent, f"MJ::JOB::variation::{index + 1}::", f"V{index + 1}", remix=remix)
+                return replace(plan, body={**plan.body, "strong": op.strength == "strong"})
             self._single(parent, index, "variation")
             family = "MJ::JOB::low_variation::" if op.strength == "subtle" else "MJ::JOB::high_variation::"
-            return press(parent, family, f"Vary ({op.strength.title()})")
+            return press(parent, family, f"Vary ({op.strength.title()})", remix=remix)
         if grid:
             what = type(op).__name__.lower()
             raise LocalValidationError(_UPSCALED_FIRST.format(what=what, parent=parent.job_id, index=index))
@@ -297,16 +303,17 @@ class MjProxyDialect:
         if isinstance(op, Pan):
             notes = () if op.scale == 1.5 else ("the relay's pan buttons extend by their fixed amount; scale is "
                                                 "not sent.",)
-            return press(parent, f"MJ::JOB::pan_{op.direction}::", f"pan {op.direction}", notes)
+            return press(parent, f"MJ::JOB::pan_{op.direction}::", f"pan {op.direction}", notes, remix=remix)
+        base_prompt = op.prompt or parent.prompt or ""
         if isinstance(op, Outpaint):
             zoom_out = ZOOM_BUTTONS.get(float(op.scale))
-            if zoom_out is not None:
+            if zoom_out is not None and op.prompt is None:
                 return press(parent, zoom_out, f"Zoom Out {op.scale:g}x")
-            zoom = f"{parent.prompt or ''} --zoom {op.scale:g}".strip()
+            zoom = f"{base_prompt.split(' --zoom')[0]} --zoom {op.scale:g}".strip()
             return press(parent, "MJ::CustomZoom::", "Custom Zoom", modal={"prompt": zoom})
         assert isinstance(op, Inpaint)
-        plan = press(parent, "MJ::Inpaint::", "Vary (Region)", modal={"prompt": parent.prompt or ""})
-        return Plan(plan.endpoint, plan.body, plan.modal, mask=op.mask)
+        plan = press(parent, "MJ::Inpaint::", "Vary (Region)", modal={"prompt": base_prompt})
+        return replace(plan, mask=op.mask)
 
     @staticmethod
     def _single(parent: Job, index: int, what: str) -> None:
@@ -315,7 +322,9 @@ class MjProxyDialect:
 
     @staticmethod
     def _press(parent: Job, family: str, what: str, notes: tuple[str, ...] = (),
-               modal: dict[str, Any] | None = None, mode: str | None = None) -> Plan:
+               modal: dict[str, Any] | None = None, mode: str | None = None, remix: str | None = None) -> Plan:
+        """Press the parent's button of ``family``; with ``remix``, ask for the remix modal (``enableRemix``)
+        and confirm it with the new prompt."""
         if mode is not None:  # upsample_v7_2x_subtle / upsample_v6_2x_creative: the version part varies
             task = wire.Task.model_validate(parent.raw)
             found = next((b.custom_id for b in task.buttons if b.custom_id.startswith(family)
@@ -325,7 +334,11 @@ class MjProxyDialect:
             custom_id = found
         else:
             custom_id = button(parent, family, what)
-        return Plan("action", {"taskId": parent.job_id, "customId": custom_id}, modal=modal, notes=notes)
+        body: dict[str, Any] = {"taskId": parent.job_id, "customId": custom_id}
+        if remix is not None:
+            body["enableRemix"] = True
+            modal = {"prompt": remix}
+        return Plan("action", body, modal=modal, notes=notes)
 
     # --- sending --------------------------------------------------------------------------------------
 

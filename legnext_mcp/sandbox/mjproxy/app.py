@@ -22,7 +22,7 @@ from legnext_mcp.sandbox.core.asgi import RecordingApp, json_response
 from legnext_mcp.sandbox.mjproxy.engine import RelayEngine
 
 PREFIXES = ("", "/mj-fast", "/mj-relax", "/mj-turbo", "/fast")
-SUBMITS = ("imagine", "describe", "shorten", "blend", "action", "modal")
+SUBMITS = ("imagine", "describe", "shorten", "blend", "retexture", "action", "modal")
 _ASPECT = re.compile(r"--(?:ar|aspect)\s+(\d{1,2}):(\d{1,2})")
 
 

@@ -29,8 +29,10 @@ ACTIONS: dict[str, tuple[float, str]] = {
     "IMAGINE": (40, "grid"), "VARIATION": (40, "grid"), "LOW_VARIATION": (40, "grid"), "HIGH_VARIATION": (40, "grid"),
     "REROLL": (40, "grid"), "BLEND": (40, "grid"), "PAN": (40, "grid"), "ZOOM": (40, "grid"),
     "CUSTOM_ZOOM": (40, "grid"), "INPAINT": (40, "grid"), "UPSCALE": (15, "single"), "DESCRIBE": (8, "text"),
-    "SHORTEN": (6, "text"),
+    "SHORTEN": (6, "text"), "RETEXTURE": (40, "grid"),
 }
+#: Actions that open the remix modal when the press asks for it (``enableRemix``; TaskService.cs:1721-1751).
+REMIXABLE = {"VARIATION", "LOW_VARIATION", "HIGH_VARIATION", "PAN", "REROLL"}
 
 
 class RelayClock:
@@ -151,6 +153,15 @@ class RelayEngine:
         with self._lock:
             return self._make(key, "DESCRIBE", f"describe {link or 'an uploaded image'}", link=link)
 
+    def retexture(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        prompt, image = body.get("prompt"), body.get("image")
+        if not isinstance(prompt, str) or not prompt.strip():
+            return self._answer(4, "prompt is required")
+        if not isinstance(image, str) or not image.startswith(("http://", "https://", "data:image/")):
+            return self._answer(4, "image (a URL or base64) is required")
+        with self._lock:
+            return self._make(key, "RETEXTURE", prompt, image=image[:200])
+
     def shorten(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
@@ -181,7 +192,8 @@ class RelayEngine:
             if found is None:
                 return 200, self._answer(4, f"unknown_action:{str(custom_id)[:80]}")
             action, modal = _action_of(str(custom_id))
-            if modal:  # Vary (Region) and Custom Zoom wait for a modal confirmation
+            modal = modal or (body.get("enableRemix") is True and action in REMIXABLE)
+            if modal:  # Vary (Region), Custom Zoom and remixed presses wait for a modal confirmation
                 child = Task(id=self._new_id(), key=key, action=action, prompt=parent.prompt, submitted=now,
                              submit_ms=int(time.time() * 1000), duration=ACTIONS[action][0], parent=parent, modal=True)
                 self.tasks[child.id] = child
