@@ -4,7 +4,8 @@
 DIALECTS = ("legnext", "mj-proxy")
 #: What the midjourney-proxy protocol can run (``dialects.mjproxy.dialect.ROWS``; a test binds the two).
 MJ_PROXY_OPERATIONS = frozenset({"Imagine", "Describe", "Shorten", "Blend", "Upscale", "Variation", "Reroll", "Pan",
-                                 "Outpaint", "Inpaint", "Remix", "Retexture"})
+                                 "Outpaint", "Inpaint", "Remix", "Retexture", "Video",
+                                 "ExtendVideo"})
 
 
 def operations_of(name: str) -> frozenset[str]:

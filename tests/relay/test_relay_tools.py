@@ -93,8 +93,8 @@ async def test_the_tool_list_is_what_the_protocol_serves(relay: Relay) -> None:
     paid = {"imagine", "generate_and_wait", "upscale", "variation", "reroll", "pan", "outpaint", "inpaint",
             "describe", "shorten", "blend", "remix", "retexture"}
     assert paid <= names
-    assert not names & {"get_balance", "video_diffusion", "edit", "upload_paint", "enhance", "remove_background"}
-    result = await relay.call("estimate_cost", {"tool": "video_diffusion", "arguments": {"prompt": "x"}})
+    assert not names & {"get_balance", "video_upscale", "edit", "upload_paint", "enhance", "remove_background"}
+    result = await relay.call("estimate_cost", {"tool": "edit", "arguments": {"job_id": "x", "image_no": 0}})
     assert result.is_error and "relay" in result.content[0].text.lower()
 
 
@@ -352,3 +352,23 @@ async def test_retexture_sends_the_image_and_prompt(relay: Relay) -> None:
                                        "remix_prompt": "made of glass", "wait": True})
     assert job["status"] == "completed" and job["task_type"] == "retexture"
     assert relay.posts("retexture") == [{"prompt": "made of glass", "image": "https://example.com/chair.png"}]
+
+
+async def test_video_from_an_upscaled_image_then_extended(relay: Relay, tmp_path: Path) -> None:
+    up = await upscaled(relay)
+    video = await relay.ok("video_diffusion", {"job_id": up["job_id"], "image_no": 0,
+                                               "prompt": "waves rolling --motion high --bs 2", "video_type": "720p",
+                                               "wait": True, "timeout_s": 30})
+    assert video["status"] == "completed" and len(video["video_urls"]) == 2
+    sent = relay.posts("video")[0]
+    assert sent == {"prompt": "waves rolling", "image": up["image_urls"][0], "videoType": "vid_1.1_i2v_720",
+                    "motion": "high", "batchSize": 2}
+    longer = await relay.ok("extend_video", {"job_id": video["job_id"], "video_no": 1, "wait": True,
+                                             "timeout_s": 30})
+    assert longer["status"] == "completed"
+    assert relay.posts("video")[1] == {"action": "extend", "taskId": video["job_id"], "index": 1, "prompt": ""}
+    saved = await relay.ok("save_images", {"job_id": video["job_id"]})
+    assert sorted(Path(f).suffix for f in saved["saved_files"]) == [".json", ".mp4", ".mp4"]
+    grid = await made(relay)
+    refused = await relay.call("video_diffusion", {"job_id": grid["job_id"], "image_no": 2})
+    assert refused.is_error and f"upscale(job_id='{grid['job_id']}', image_no=2)" in refused.content[0].text

@@ -39,6 +39,7 @@ from legnext_mcp.core.money import Estimate
 from legnext_mcp.core.operations import (
     Blend,
     Describe,
+    ExtendVideo,
     Imagine,
     Inpaint,
     Mask,
@@ -51,6 +52,7 @@ from legnext_mcp.core.operations import (
     Shorten,
     Upscale,
     Variation,
+    Video,
 )
 from legnext_mcp.core.policy import PollPlan, RequestKind
 from legnext_mcp.core.urls import is_public_url
@@ -69,6 +71,7 @@ ROWS: dict[type[Operation], tuple[str, str]] = {
     Blend: ("blend", "blend"), Upscale: ("upscale", "action"), Variation: ("variation", "action"),
     Reroll: ("reroll", "action"), Pan: ("pan", "action"), Outpaint: ("outpaint", "action"),
     Inpaint: ("inpaint", "action"), Remix: ("remix", "action"), Retexture: ("retexture", "retexture"),
+    Video: ("video_diffusion", "video"), ExtendVideo: ("extend_video", "video"),
 }
 #: Relay task action -> (the neutral task type, its poll class, what it makes).
 ACTIONS: dict[str, tuple[str, str, str]] = {
@@ -78,11 +81,21 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
     "ZOOM": ("outpaint", "image", "grid"), "CUSTOM_ZOOM": ("outpaint", "image", "grid"),
     "INPAINT": ("inpaint", "image", "grid"), "UPSCALE": ("upscale", "single", "single"),
     "DESCRIBE": ("describe", "text", "text"), "SHORTEN": ("shorten", "text", "text"),
-    "RETEXTURE": ("retexture", "image", "grid"),
+    "RETEXTURE": ("retexture", "image", "grid"), "VIDEO": ("video-diffusion", "video", "video"),
 }
+VIDEO_TYPES = {"480p": "vid_1.1_i2v_480", "720p": "vid_1.1_i2v_720"}
+#: ``--motion`` and ``--bs`` in a video prompt are separate fields of ``/mj/submit/video``.
+_VIDEO_FLAGS = re.compile(r"\s--(motion)\s+(low|high)\b|\s--(bs)\s+([124])\b")
 STATUSES = {"NOT_START": JobStatus.PENDING, "SUBMITTED": JobStatus.PENDING, "IN_PROGRESS": JobStatus.PROCESSING,
             "SUCCESS": JobStatus.COMPLETED, "FAILURE": JobStatus.FAILED, "CANCEL": JobStatus.FAILED,
             "MODAL": JobStatus.FAILED}
+#: Why the operations a relay does not serve are left out (README "Midjourney relays").
+UNSUPPORTED = {
+    "Edit": "the relay's /mj/submit/edits takes only a prompt and an image, with no canvas, position or mask",
+    "UploadPaint": "the relay's /mj/submit/edits takes only a prompt and an image, with no canvas, position or mask",
+    "VideoUpscale": "a relay upscales a video only through a button (video_virtual_upscale) that new-api relays "
+                    "refuse as an unknown action",
+}
 BLEND_DIMENSIONS = {"2:3": "PORTRAIT", "1:1": "SQUARE", "3:2": "LANDSCAPE"}
 #: Outpaint scale -> the Zoom Out button (Outpaint::50 is 2x, ::75 is 1.5x); other scales use Custom Zoom.
 ZOOM_BUTTONS = {2.0: "MJ::Outpaint::50::", 1.5: "MJ::Outpaint::75::"}
@@ -134,6 +147,8 @@ def to_job(task: wire.Task) -> Job:
     images = [u.url for u in task.image_urls if u.url][:4] if done and kind == "grid" else []
     if done and kind == "single" and task.image_url:
         images = [task.image_url]
+    videos = ([u.url for u in task.video_urls if u.url] or ([task.video_url] if task.video_url else [])) \
+        if done and kind == "video" else []
     error = None
     if status is JobStatus.FAILED:
         state = (task.status or "").upper()
@@ -149,7 +164,7 @@ def to_job(task: wire.Task) -> Job:
     return Job(
         dialect="mj-proxy", job_id=job_id, task_type=task_type, status=status,
         progress=100 if done else task.percent, prompt=task.prompt_en or task.prompt,
-        grid_url=grid_url, image_urls=images, grid_only=bool(grid_url) and not images,
+        grid_url=grid_url, image_urls=images, video_urls=videos[:4], grid_only=bool(grid_url) and not images,
         description=description, prompts=prompts, actions=_actions(task, kind) if done else {},
         error=error[:1000] if error else None, moderated=False,
         created_at=_time(task.submit_time), started_at=_time(task.start_time), ended_at=_time(task.finish_time),
@@ -237,8 +252,9 @@ class MjProxyDialect:
     def unsupported_reason(self, operation: type[Operation]) -> str:
         if self.supports(operation):
             return ""
-        return (f"the midjourney-proxy protocol has no {operation.__name__} endpoint or button, so relays cannot "
-                "run it (use the Legnext API for it)")
+        why = UNSUPPORTED.get(operation.__name__, f"the midjourney-proxy protocol has no {operation.__name__} "
+                                                  "endpoint or button")
+        return f"{why}, so it is not offered on relays (the Legnext API has it)"
 
     # --- preparing ------------------------------------------------------------------------------------
 
@@ -268,6 +284,8 @@ class MjProxyDialect:
             return Plan("blend", {"dimensions": BLEND_DIMENSIONS[op.aspect]}, inline_urls=tuple(op.image_urls))
         if isinstance(op, Retexture):
             return Plan("retexture", {"prompt": op.prompt, "image": op.image_url})
+        if isinstance(op, Video | ExtendVideo):
+            return self._video(op, parent)
         assert parent is not None, "follow-ups are quoted with their parent"
         if not parent.is_terminal or parent.status is not JobStatus.COMPLETED:
             raise LocalValidationError(f"job {parent.job_id} is {parent.status.value}; follow-ups need a completed "
@@ -314,6 +332,37 @@ class MjProxyDialect:
         assert isinstance(op, Inpaint)
         plan = press(parent, "MJ::Inpaint::", "Vary (Region)", modal={"prompt": base_prompt})
         return replace(plan, mask=op.mask)
+
+    @staticmethod
+    def _video(op: Video | ExtendVideo, parent: Job | None) -> Plan:
+        """``/mj/submit/video``: the first frame as a URL (an image URL, an upscaled image, or one of the four
+        images when the relay listed them), or ``action: "extend"`` on a video task."""
+        text = f" {op.prompt or ''}"
+        fields: dict[str, Any] = {}
+        for found in _VIDEO_FLAGS.finditer(text):
+            name, value = (found.group(1), found.group(2)) if found.group(1) else (found.group(3), found.group(4))
+            fields["motion" if name == "motion" else "batchSize"] = value if name == "motion" else int(value)
+        prompt = _VIDEO_FLAGS.sub("", text).strip()
+        if isinstance(op, ExtendVideo):
+            assert parent is not None
+            if parent.task_type != "video-diffusion" or op.index >= len(parent.video_urls):
+                raise LocalValidationError(f"job {parent.job_id} has no video {op.index} to extend (it has "
+                                           f"{len(parent.video_urls)} videos).")
+            return Plan("video", {"action": "extend", "taskId": parent.job_id, "index": op.index, "prompt": prompt,
+                                  **fields})
+        image = op.image_url
+        if parent is not None:
+            assert op.index is not None
+            if parent.status is not JobStatus.COMPLETED:
+                raise LocalValidationError(f"job {parent.job_id} is {parent.status.value}; wait for it first.")
+            if parent.task_type == "upscale":
+                MjProxyDialect._single(parent, op.index, "video_diffusion")
+            if op.index < len(parent.image_urls):
+                image = parent.image_urls[op.index]
+            else:
+                raise LocalValidationError(_UPSCALED_FIRST.format(what="video_diffusion", parent=parent.job_id,
+                                                                  index=op.index))
+        return Plan("video", {"prompt": prompt, "image": image, "videoType": VIDEO_TYPES[op.resolution], **fields})
 
     @staticmethod
     def _single(parent: Job, index: int, what: str) -> None:

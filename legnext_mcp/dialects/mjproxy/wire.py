@@ -59,11 +59,13 @@ class Task(_Lenient):
     progress: str | int | None = None
     image_url: str | None = Field(default=None, alias="imageUrl")
     image_urls: list[ImageUrl] = Field(default_factory=list, alias="imageUrls")
+    video_url: str | None = Field(default=None, alias="videoUrl")
+    video_urls: list[ImageUrl] = Field(default_factory=list, alias="videoUrls")
     fail_reason: str | None = Field(default=None, alias="failReason")
     buttons: list[Button] = Field(default_factory=list)
     properties: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("buttons", "image_urls", mode="before")
+    @field_validator("buttons", "image_urls", "video_urls", mode="before")
     @classmethod
     def _none_is_empty_list(cls, value: Any) -> Any:
         return value or []

@@ -22,7 +22,7 @@ from legnext_mcp.sandbox.core.asgi import RecordingApp, json_response
 from legnext_mcp.sandbox.mjproxy.engine import RelayEngine
 
 PREFIXES = ("", "/mj-fast", "/mj-relax", "/mj-turbo", "/fast")
-SUBMITS = ("imagine", "describe", "shorten", "blend", "retexture", "action", "modal")
+SUBMITS = ("imagine", "describe", "shorten", "blend", "retexture", "video", "action", "modal")
 _ASPECT = re.compile(r"--(?:ar|aspect)\s+(\d{1,2}):(\d{1,2})")
 
 
@@ -113,7 +113,7 @@ class RelayApp(RecordingApp):
 
     async def _image(self, request: Request) -> Response:
         task = self.engine.image(request.path_params["task_id"])
-        if task is None:
+        if task is None or task.action == "VIDEO":
             return json_response(404, relay_error(404, "image not found"))
         return await self._draw(task.id, task.action, task.prompt, "grid")
 
@@ -121,7 +121,11 @@ class RelayApp(RecordingApp):
         stem, _, ext = request.path_params["name"].rpartition(".")
         task_id, _, which = stem.partition("_")
         task = self.engine.image(task_id)
-        if task is None or ext != "png" or which not in ("grid", "0", "1", "2", "3"):
+        if task is not None and task.action == "VIDEO" and ext == "mp4" and which.isdigit() and \
+                int(which) < int(task.extra.get("batch", 4)):
+            data = await anyio.to_thread.run_sync(media.video_mp4, task.id, int(which), task.prompt)
+            return Response(data, media_type="video/mp4")
+        if task is None or task.action == "VIDEO" or ext != "png" or which not in ("grid", "0", "1", "2", "3"):
             return json_response(404, relay_error(404, "no such file"))
         return await self._draw(task.id, task.action, task.prompt, which)
 

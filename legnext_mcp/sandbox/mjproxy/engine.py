@@ -29,8 +29,9 @@ ACTIONS: dict[str, tuple[float, str]] = {
     "IMAGINE": (40, "grid"), "VARIATION": (40, "grid"), "LOW_VARIATION": (40, "grid"), "HIGH_VARIATION": (40, "grid"),
     "REROLL": (40, "grid"), "BLEND": (40, "grid"), "PAN": (40, "grid"), "ZOOM": (40, "grid"),
     "CUSTOM_ZOOM": (40, "grid"), "INPAINT": (40, "grid"), "UPSCALE": (15, "single"), "DESCRIBE": (8, "text"),
-    "SHORTEN": (6, "text"), "RETEXTURE": (40, "grid"),
+    "SHORTEN": (6, "text"), "RETEXTURE": (40, "grid"), "VIDEO": (90, "video"),
 }
+VIDEO_TYPES = ("vid_1.1_i2v_480", "vid_1.1_i2v_720")
 #: Actions that open the remix modal when the press asks for it (``enableRemix``; TaskService.cs:1721-1751).
 REMIXABLE = {"VARIATION", "LOW_VARIATION", "HIGH_VARIATION", "PAN", "REROLL"}
 
@@ -162,6 +163,30 @@ class RelayEngine:
         with self._lock:
             return self._make(key, "RETEXTURE", prompt, image=image[:200])
 
+    def video(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        """``/mj/submit/video``: animate ``image`` (URL or base64), or ``action: "extend"`` a video task's
+        ``index`` (trueai SubmitVideoDTO)."""
+        prompt = str(body.get("prompt") or "")
+        batch = body.get("batchSize", 4)
+        if body.get("videoType", VIDEO_TYPES[0]) not in VIDEO_TYPES or batch not in (1, 2, 4):
+            return self._answer(4, "videoType must be vid_1.1_i2v_480 or vid_1.1_i2v_720 and batchSize 1, 2 or 4")
+        if body.get("motion", "low") not in ("low", "high"):
+            return self._answer(4, "motion must be low or high")
+        with self._lock:
+            if body.get("action") == "extend":
+                parent = self.tasks.get(str(body.get("taskId")))
+                if parent is None or parent.key != key or parent.action != "VIDEO":
+                    return self._answer(3, "关联任务不存在或已失效")
+                index = body.get("index")
+                if parent.status(self.clock.now())[0] != "SUCCESS" or not isinstance(index, int) or \
+                        not 0 <= index < int(parent.extra.get("batch", 4)):
+                    return self._answer(4, "关联任务状态错误")
+                return self._make(key, "VIDEO", prompt or parent.prompt, parent, batch=1)
+            image = body.get("image")
+            if not isinstance(image, str) or not image.startswith(("http://", "https://", "data:image/")):
+                return self._answer(4, "image (the first frame, a URL or base64) is required")
+            return self._make(key, "VIDEO", prompt or "animate", batch=batch)
+
     def shorten(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
@@ -268,6 +293,10 @@ class RelayEngine:
                     out["imageUrls"] = [{"url": f"{origin}/cdn/mj/{task.id}_{n}.png", "thumbnail": ""}
                                         for n in range(4)]
                 out["buttons"] = self.buttons(task)
+            elif kind == "video":
+                urls = [{"url": f"{origin}/cdn/mj/{task.id}_{n}.mp4"} for n in range(int(task.extra.get("batch", 4)))]
+                out["videoUrl"] = urls[0]["url"]
+                out["videoUrls"] = urls
             elif task.action == "DESCRIBE":
                 subject = str(task.extra.get("link", "")).rsplit("/", 1)[-1].split(".")[0].replace("-", " ") or "image"
                 styles = ("cinematic lighting", "watercolor", "studio photograph", "isometric 3d render")
