@@ -372,3 +372,36 @@ async def test_video_from_an_upscaled_image_then_extended(relay: Relay, tmp_path
     grid = await made(relay)
     refused = await relay.call("video_diffusion", {"job_id": grid["job_id"], "image_no": 2})
     assert refused.is_error and f"upscale(job_id='{grid['job_id']}', image_no=2)" in refused.content[0].text
+
+
+async def test_inpaint_with_a_mask_url_and_zoom_out_1_5(relay: Relay) -> None:
+    up = await upscaled(relay)
+    mask_source = await made(relay, "a mask")  # any image the relay serves stands in for the user's mask
+    job = await relay.ok("inpaint", {"job_id": up["job_id"], "image_no": 0, "mask_url": mask_source["grid_url"],
+                                     "wait": True})
+    assert job["status"] == "completed"
+    sent = relay.posts("modal")[-1]["maskBase64"]
+    assert base64.b64decode(sent.split(",", 1)[1]) == await _grid(relay, mask_source["grid_url"])
+    zoomed = await relay.ok("outpaint", {"job_id": up["job_id"], "image_no": 0, "scale": 1.5, "wait": True})
+    assert zoomed["status"] == "completed"
+    assert relay.posts("action")[-1]["customId"].startswith("MJ::Outpaint::75::")
+
+
+async def test_a_quadrant_is_a_resource(relay: Relay) -> None:
+    job = await made(relay)
+    read = await relay.client.read_resource(f"legnext://jobs/{job['job_id']}/images/2")
+    data = base64.b64decode(read.contents[0].blob)  # type: ignore[union-attr]
+    grid = Image.open(io.BytesIO(await _grid(relay, job["grid_url"])))
+    with Image.open(io.BytesIO(data)) as quadrant:
+        assert quadrant.tobytes() == grid.crop((0, grid.height // 2, grid.width // 2, grid.height)).tobytes()
+
+
+@pytest.mark.parametrize(("flavor", "code"), [("new-api", 1), ("trueai", 22)])
+async def test_the_simulator_queues_past_three_running_jobs(flavor: str, code: int) -> None:
+    app = RelayApp(RelayEngine(time_scale=1.0, flavor=flavor))  # type: ignore[arg-type]
+    async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app), base_url="http://relay.test") as http:
+        answers = [(await http.post("/mj/submit/imagine", json={"prompt": f"p{n}"},
+                                    headers={"authorization": f"Bearer {DEFAULT_KEY}"})).json() for n in range(4)]
+    assert [a["code"] for a in answers] == [1, 1, 1, code]
+    if code == 22:
+        assert answers[3]["properties"]["numberOfQueues"] == 1
