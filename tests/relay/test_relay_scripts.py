@@ -75,3 +75,27 @@ def test_sandbox_command_prints_the_relay_settings(tmp_path: Path) -> None:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+@pytest.mark.anyio
+async def test_the_server_over_stdio_as_the_readme_configures_it(relay: LoopbackSandbox[RelayApp],
+                                                                 tmp_path: Path) -> None:
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+    env.update(LEGNEXT_BASE_URL=f"{relay.origin}/mj-turbo", LEGNEXT_API_KEY=KEY, LEGNEXT_TIME_SCALE=str(FAST),
+               LEGNEXT_RELAY_PRICES="imagine=50,upscale=25", LEGNEXT_DATA_DIR=str(tmp_path / "data"),
+               LEGNEXT_OUTPUT_DIR=str(tmp_path / "out"))
+    params = StdioServerParameters(command=sys.executable, args=["-m", "legnext_mcp.cli", "--dialect", "mj-proxy"],
+                                   env=env)
+    before = len(relay.app.engine.modes)
+    async with Client(params) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert "get_balance" not in names and "generate_and_wait" in names
+        imagine = next(t for t in (await client.list_tools()).tools if t.name == "imagine")
+        assert "50 credits (your relay's price)" in (imagine.description or "")
+        result = await client.call_tool("generate_and_wait", {"prompt": "a harbour at night"})
+        assert not result.is_error and result.structured_content["status"] == "completed"
+    assert relay.app.engine.modes[before:] == ["/mj-turbo"]
+    assert KEY not in (tmp_path / "data").joinpath("ledger.sqlite3").read_bytes().decode("latin-1")
