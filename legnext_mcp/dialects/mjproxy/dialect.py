@@ -34,6 +34,7 @@ from legnext_mcp.core.errors import (
 )
 from legnext_mcp.core.ids import check_answer_id, check_job_id
 from legnext_mcp.core.job import Job, JobStatus
+from legnext_mcp.core.limits import MAX_PROMPT_CHARS
 from legnext_mcp.core.media import sniff
 from legnext_mcp.core.money import Estimate
 from legnext_mcp.core.operations import (
@@ -96,6 +97,8 @@ UNSUPPORTED = {
     "VideoUpscale": "a relay upscales a video only through a button (video_virtual_upscale) that new-api relays "
                     "refuse as an unknown action",
 }
+#: Output URLs are often signed, so longer than the 1024 characters of an input URL; past this, refused.
+MAX_OUTPUT_URL = 4096
 BLEND_DIMENSIONS = {"2:3": "PORTRAIT", "1:1": "SQUARE", "3:2": "LANDSCAPE"}
 #: Outpaint scale -> the Zoom Out button (Outpaint::50 is 2x, ::75 is 1.5x); other scales use Custom Zoom.
 ZOOM_BUTTONS = {2.0: "MJ::Outpaint::50::", 1.5: "MJ::Outpaint::75::"}
@@ -143,12 +146,13 @@ def to_job(task: wire.Task) -> Job:
     task_type, _, kind = ACTIONS.get(action, ("diffusion", "image", "grid"))
     status = STATUSES.get((task.status or "").upper(), JobStatus.PENDING)
     done = status is JobStatus.COMPLETED
-    grid_url = task.image_url if done and kind == "grid" and task.image_url else None
-    images = [u.url for u in task.image_urls if u.url][:4] if done and kind == "grid" else []
-    if done and kind == "single" and task.image_url:
-        images = [task.image_url]
-    videos = ([u.url for u in task.video_urls if u.url] or ([task.video_url] if task.video_url else [])) \
-        if done and kind == "video" else []
+    # URLs from the relay are untrusted: only http(s) of a sane length reach a result or a download.
+    image_url = _url(task.image_url)
+    grid_url = image_url if done and kind == "grid" else None
+    images = _urls([u.url for u in task.image_urls]) if done and kind == "grid" else []
+    if done and kind == "single" and image_url:
+        images = [image_url]
+    videos = (_urls([u.url for u in task.video_urls]) or _urls([task.video_url])) if done and kind == "video" else []
     error = None
     if status is JobStatus.FAILED:
         state = (task.status or "").upper()
@@ -163,12 +167,25 @@ def to_job(task: wire.Task) -> Job:
         description = final[:4000]
     return Job(
         dialect="mj-proxy", job_id=job_id, task_type=task_type, status=status,
-        progress=100 if done else task.percent, prompt=task.prompt_en or task.prompt,
+        progress=100 if done else task.percent, prompt=(task.prompt_en or task.prompt or "")[:MAX_PROMPT_CHARS] or None,
         grid_url=grid_url, image_urls=images, video_urls=videos[:4], grid_only=bool(grid_url) and not images,
         description=description, prompts=prompts, actions=_actions(task, kind) if done else {},
         error=error[:1000] if error else None, moderated=False,
         created_at=_time(task.submit_time), started_at=_time(task.start_time), ended_at=_time(task.finish_time),
         raw=task.model_dump(mode="json", by_alias=True))
+
+
+def _url(value: str | None) -> str | None:
+    if value and len(value) <= MAX_OUTPUT_URL and value.startswith(("https://", "http://")):
+        return value
+    if value:
+        log.warning("ignored an output URL the relay sent that is not http(s) or too long: %r", value[:80])
+    return None
+
+
+def _urls(values: list[str | None]) -> list[str]:
+    """The valid URLs, at most the four a grid or a video batch has."""
+    return [url for url in map(_url, values) if url][:4]
 
 
 def _strip_number(line: str) -> str:
@@ -186,10 +203,13 @@ def _actions(task: wire.Task, kind: str) -> dict[str, list[int] | bool]:
     found: dict[str, list[int] | bool] = {}
     if kind == "grid":
         for action, family in (("upscale", "MJ::JOB::upsample::"), ("variation", "MJ::JOB::variation::")):
-            numbers = sorted({int(i[len(family)]) - 1 for i in ids if i.startswith(family) and i[len(family):][:1]
-                              in "1234" and i[len(family):][:1]})
+            # MJ::JOB::upsample::3::<hash> is U3, image_no 2
+            digits = {i[len(family)] for i in ids if i.startswith(family) and len(i) > len(family)}
+            numbers = sorted(int(d) - 1 for d in digits & {"1", "2", "3", "4"})
             if numbers:
                 found[action] = numbers
+        if "variation" in found:  # a V button pressed with enableRemix
+            found["remix"] = found["variation"]
         if any(i.startswith("MJ::JOB::reroll::") for i in ids):
             found["reroll"] = True
     elif kind == "single":
