@@ -55,7 +55,7 @@ def test_generate_and_wait_and_an_action_through_the_relay(relay: LoopbackSandbo
 def test_the_demo_runs_on_the_relay_simulator(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
     out = subprocess.run([sys.executable, "-m", "legnext_mcp.cli", "demo", "--dialect", "mj-proxy", "--time-scale",
-                          "50", "--output-dir", str(tmp_path / "demo")], env=env, text=True, capture_output=True,
+                          "1000", "--output-dir", str(tmp_path / "demo")], env=env, text=True, capture_output=True,
                          timeout=120)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "(mj-proxy)" in out.stdout and "unknown price" in out.stdout

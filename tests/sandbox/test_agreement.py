@@ -164,7 +164,8 @@ async def test_a_finished_job_is_posted_to_its_callback(
     async with http(app) as api:
         job = await _job(api, "diffusion", {"text": "a fox", "callback": server.base_url})
         with anyio.fail_after(10):
-            while not got:  # noqa: ASYNC110 - the simulator's timer thread delivers it
+            # The receiver has it before the sender records the answer: wait for both.
+            while not got or not app.engine.callbacks.sent:  # noqa: ASYNC110 - the timer thread delivers it
                 await anyio.sleep(0.02)
     assert got[0]["data"]["job_id"] == job["job_id"] and got[0]["data"]["status"] == "completed"
     assert isinstance(got[0]["timestamp"], int)
