@@ -194,8 +194,9 @@ def http_app(server: Any, settings: Settings, *, host: str, port: int) -> ASGIAp
     security = TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
                                          allowed_origins=origins)
     idle = float(os.environ.get("LEGNEXT_HTTP_SESSION_IDLE_S") or SESSION_IDLE_S)
+    most = int(os.environ.get("LEGNEXT_HTTP_MAX_SESSIONS") or MAX_SESSIONS)
     inner = server.streamable_http_app(streamable_http_path="/mcp", transport_security=security, host=host,
-                                       session_idle_timeout=idle, max_sessions=MAX_SESSIONS)
+                                       session_idle_timeout=idle, max_sessions=most)
     app: ASGIApp = inner
     return app if settings.http_token is None else BearerToken(app, settings.http_token)
 

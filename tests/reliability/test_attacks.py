@@ -140,6 +140,42 @@ async def test_http_checks_host_origin_and_the_token_on_every_request(tmp_path: 
     assert token.encode() not in err
 
 
+async def test_abandoned_sessions_lock_nobody_out_for_long(tmp_path: Path) -> None:
+    """Finding 9: sessions opened and abandoned fill the table only up to its cap, only with the token, and
+    free up after the idle time (5 minutes by default; 1 s here), so real clients get in again."""
+    port, token = _free_port(), "t0ken-for-the-session-test-1234"
+    process = subprocess.Popen([sys.executable, "-m", "legnext_mcp.cli", "--sandbox", "--transport", "http",
+                                "--port", str(port)], env=_env(tmp_path, LEGNEXT_HTTP_TOKEN=token,
+                                                               LEGNEXT_HTTP_SESSION_IDLE_S="1",
+                                                               LEGNEXT_HTTP_MAX_SESSIONS="20"),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/mcp"
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+    signed = {**headers, "authorization": f"Bearer {token}"}
+    try:
+        async with httpx2.AsyncClient(timeout=10) as http:
+            with anyio.fail_after(30):
+                while True:
+                    try:
+                        await http.get(url)
+                        break
+                    except httpx2.TransportError:
+                        await anyio.sleep(0.05)
+            strangers = [(await http.post(url, json=hello, headers=headers)).status_code for _ in range(20)]
+            opened = [(await http.post(url, json=hello, headers=signed)).status_code for _ in range(20)]
+            full = await http.post(url, json=hello, headers=signed)
+            await anyio.sleep(2.5)  # idle sessions expire
+            again = await http.post(url, json=hello, headers=signed)
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert set(strangers) == {401}  # without the token nothing is opened
+    assert set(opened) == {200} and full.status_code == 503
+    assert again.status_code == 200 and again.headers.get("mcp-session-id")
+
+
 # --- 3: the budget races ----------------------------------------------------------------------------------
 
 async def test_concurrent_calls_cannot_pass_the_daily_budget(tmp_path: Path, mode: str) -> None:
