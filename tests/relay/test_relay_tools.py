@@ -314,7 +314,7 @@ async def test_progress_notifications_carry_the_relays_percent(tmp_path: Path, m
     async def progress(progress: float, total: float | None, message: str | None) -> None:
         seen.append((progress, message or ""))
 
-    async with relay_harness(tmp_path, mode, speed=40.0) as relay:  # a 40 s job runs 1 s: seen while running
+    async with relay_harness(tmp_path, mode, speed=20.0) as relay:  # a 40 s job runs 2 s: seen while running
         result = await relay.client.call_tool("generate_and_wait", {"prompt": "slow"}, progress_callback=progress)
         assert not result.is_error
     running = [(done, text) for done, text in seen if "processing" in text]
