@@ -248,7 +248,7 @@ async def test_codes_3_and_4_and_http_200_errors(relay: Relay) -> None:
     grid = await made(relay)
     del relay.app.engine.tasks[grid["job_id"]]  # the relay forgot the parent: code 3 on the action
     result = await relay.call("upscale", {"job_id": grid["job_id"], "image_no": 0})
-    assert result.is_error
+    assert result.is_error and "no longer has the task" in result.content[0].text
     assert (await relay.ok("list_jobs", {}))["jobs"][0]["job_id"] == grid["job_id"]  # nothing new recorded
 
 
@@ -405,3 +405,12 @@ async def test_the_simulator_queues_past_three_running_jobs(flavor: str, code: i
     assert [a["code"] for a in answers] == [1, 1, 1, code]
     if code == 22:
         assert answers[3]["properties"]["numberOfQueues"] == 1
+
+
+async def test_a_relay_without_an_endpoint_says_so(relay: Relay) -> None:
+    relay.app.engine.faults.add(Fault("status", status=404, method="POST",
+                                      path_prefix="/mj-fast/mj/submit/retexture"))
+    result = await relay.call("retexture", {"image_url": "https://example.com/a.png", "remix_prompt": "glass"})
+    assert result.is_error and "no /mj/submit/retexture" in result.content[0].text
+    assert "nothing was made or charged" in result.content[0].text
+    assert (await relay.ok("list_jobs", {}))["jobs"] == []

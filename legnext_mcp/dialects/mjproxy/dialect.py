@@ -433,7 +433,15 @@ class MjProxyDialect:
         return await self._accepted(answer, prepared.task_type)
 
     async def _post(self, endpoint: str, body: dict[str, Any]) -> wire.SubmitAnswer:
-        raw = await self.http.request(RequestKind.CREATE, "POST", f"mj/submit/{endpoint}", json_body=body)
+        try:
+            raw = await self.http.request(RequestKind.CREATE, "POST", f"mj/submit/{endpoint}", json_body=body)
+        except NotFoundError as exc:  # a 404 made nothing: say which it was, an old relay or a gone parent
+            reason = str(exc.message).split("(", 1)[-1].split(")", 1)[0][:200]
+            if endpoint in ("action", "modal"):
+                raise NotFoundError(f"The relay no longer has the task this follows up ({reason}); nothing was "
+                                    "made or charged. Make a new job and follow up on that.", status=404) from None
+            raise BadRequestError(f"This relay has no /mj/submit/{endpoint} (HTTP 404: {reason}), so it does not "
+                                  "offer this tool; nothing was made or charged.", status=404) from None
         try:
             return wire.SubmitAnswer.model_validate(raw)
         except ValidationError:
