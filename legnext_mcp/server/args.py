@@ -275,12 +275,16 @@ class RemixArgs(MayWait, Previews, JobArgs):
         return ops.Remix(parent=self.job_id, index=self.image_no, prompt=self.remix_prompt, mode=self.mode or "strong")
 
 
+#: The prompt of edit and upload_paint (what to paint into the empty and masked parts).
+PaintPrompt = Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="What to paint")]
+
+
 class EditArgs(MayWait, Previews, JobArgs):
     job_id: ParentId
     image_no: ImageNo
     canvas: CanvasArg
     image_position: Position
-    remix_prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="What to paint")]
+    remix_prompt: PaintPrompt
     areas: Areas = None
     mask_url: MaskUrl = None
 
@@ -293,7 +297,7 @@ class UploadPaintArgs(MayWait, Previews, JobArgs):
     image_url: ImageUrl
     canvas: CanvasArg
     image_position: Position
-    remix_prompt: Annotated[str, Field(min_length=1, max_length=MAX_TEXT, description="What to paint")]
+    remix_prompt: PaintPrompt
     areas: Areas = None
     mask_url: MaskUrl = None
 

@@ -102,6 +102,23 @@ def test_an_open_bind_without_a_token_refuses_to_start(tmp_path: Path, host: str
     assert out.returncode == 2 and "LEGNEXT_HTTP_TOKEN" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
+#: An MCP initialize over Streamable HTTP, as a 2025-11-25 client sends it.
+HELLO = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+async def _until_listening(http: httpx2.AsyncClient, url: str) -> None:
+    """Wait (bounded) until the server subprocess accepts connections."""
+    with anyio.fail_after(30):
+        while True:
+            try:
+                await http.get(url)
+                return
+            except httpx2.TransportError:
+                await anyio.sleep(0.05)
+
+
 async def test_http_checks_host_origin_and_the_token_on_every_request(tmp_path: Path) -> None:
     port, token = _free_port(), "t0ken-for-the-attack-test-123456"
     process = subprocess.Popen([sys.executable, "-m", "legnext_mcp.cli", "--sandbox", "--transport", "http",
@@ -109,23 +126,14 @@ async def test_http_checks_host_origin_and_the_token_on_every_request(tmp_path: 
                                                                LEGNEXT_HTTP_HEADER_TIMEOUT_S="1"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/mcp"
-    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
-    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
     try:
         async with httpx2.AsyncClient(timeout=10) as http:
-            with anyio.fail_after(30):
-                while True:
-                    try:
-                        await http.get(url)
-                        break
-                    except httpx2.TransportError:
-                        await anyio.sleep(0.05)
-            no_token = await http.post(url, json=hello, headers=headers)
-            rebinding = await http.post(url, json=hello, headers={**headers, "authorization": f"Bearer {token}",
+            await _until_listening(http, url)
+            no_token = await http.post(url, json=HELLO, headers=HEADERS)
+            rebinding = await http.post(url, json=HELLO, headers={**HEADERS, "authorization": f"Bearer {token}",
                                                                   "host": "evil.example",
                                                                   "origin": "http://evil.example"})
-            good = await http.post(url, json=hello, headers={**headers, "authorization": f"Bearer {token}"})
+            good = await http.post(url, json=HELLO, headers={**HEADERS, "authorization": f"Bearer {token}"})
         assert no_token.status_code == 401
         assert rebinding.status_code in (403, 421)
         assert good.status_code == 200
@@ -151,26 +159,17 @@ async def test_abandoned_sessions_lock_nobody_out_for_long(tmp_path: Path) -> No
                                                                LEGNEXT_HTTP_MAX_SESSIONS="20"),
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/mcp"
-    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
-    headers = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
-    signed = {**headers, "authorization": f"Bearer {token}"}
+    signed = {**HEADERS, "authorization": f"Bearer {token}"}
     try:
         async with httpx2.AsyncClient(timeout=10) as http:
-            with anyio.fail_after(30):
-                while True:
-                    try:
-                        await http.get(url)
-                        break
-                    except httpx2.TransportError:
-                        await anyio.sleep(0.05)
-            strangers = [(await http.post(url, json=hello, headers=headers)).status_code for _ in range(20)]
+            await _until_listening(http, url)
+            strangers = [(await http.post(url, json=HELLO, headers=HEADERS)).status_code for _ in range(20)]
             started = time.monotonic()
-            opened = [(await http.post(url, json=hello, headers=signed)).status_code for _ in range(20)]
-            full = await http.post(url, json=hello, headers=signed)
+            opened = [(await http.post(url, json=HELLO, headers=signed)).status_code for _ in range(20)]
+            full = await http.post(url, json=HELLO, headers=signed)
             filled_in = time.monotonic() - started
             with anyio.fail_after(30):  # idle sessions expire (checked by the SDK's timer), then room frees up
-                while (again := await http.post(url, json=hello, headers=signed)).status_code == 503:  # noqa: ASYNC110
+                while (again := await http.post(url, json=HELLO, headers=signed)).status_code == 503:  # noqa: ASYNC110
                     await anyio.sleep(0.25)
             freed_after = time.monotonic() - started
     finally:
