@@ -6,8 +6,10 @@ From a pydantic schema, keep every type, enum, range, required list and descript
 * optional arguments as ``anyOf [T, {"type": "null"}]`` (not a type list, which Anthropic's and Gemini's
   converters refuse), so a client in OpenAI strict mode can send null for "not given";
 * no ``exclusiveMinimum``/``exclusiveMaximum`` (Gemini's Schema has no such keys);
-* no ``additionalProperties`` below the root (google-genai breaks on boolean values there); the root
-  says ``false`` (unknown arguments are refused by the server either way);
+* no ``additionalProperties`` at all: google-genai's MCP path (``tools=[session]``) breaks on a boolean
+  there, even at the root; unknown arguments are refused by the server either way, and OpenAI strict
+  clients add ``false`` themselves (openai-agents then keeps ``get_balance``, which takes no arguments,
+  non-strict: harmless, where the alternative broke every tool for Gemini);
 * no ``title`` and no ``default: null`` (noise in the model's context).
 """
 
@@ -36,7 +38,7 @@ def _resolve(schema: Any, defs: dict[str, Any]) -> Any:
     return {key: _resolve(value, defs) for key, value in schema.items() if key != "$defs"}
 
 
-def _clean(schema: Any, *, root: bool = False) -> Any:
+def _clean(schema: Any) -> Any:
     if isinstance(schema, list):
         return [_clean(item) for item in schema]
     if not isinstance(schema, dict):
@@ -45,7 +47,7 @@ def _clean(schema: Any, *, root: bool = False) -> Any:
     for key, value in schema.items():
         if key in ("title", "exclusiveMinimum", "exclusiveMaximum") or (key == "default" and value is None):
             continue
-        if key == "additionalProperties" and not root:
+        if key == "additionalProperties":
             continue
         if key == "properties":
             out[key] = {name: _clean(sub) for name, sub in value.items()}
@@ -60,10 +62,9 @@ def _clean(schema: Any, *, root: bool = False) -> Any:
 def portable(schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``schema`` in the portable form described above."""
     inlined = _resolve(schema, schema.get("$defs", {}))
-    cleaned = _clean(inlined, root=True)
+    cleaned = _clean(inlined)
     assert isinstance(cleaned, dict)
     if cleaned.get("type") == "object":
-        cleaned["additionalProperties"] = False
         cleaned.setdefault("properties", {})
     return cleaned
 

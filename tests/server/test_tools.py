@@ -59,7 +59,7 @@ async def test_tools_list_declares_portable_schemas_descriptions_and_honest_anno
     for name, tool in tools.items():
         assert tool.title and tool.description and len(tool.description) < 300
         schema = tool.input_schema
-        assert schema["type"] == "object" and schema["additionalProperties"] is False
+        assert schema["type"] == "object" and "properties" in schema
         for param, sub in schema.get("properties", {}).items():
             assert sub.get("description"), f"{name}.{param} has no description"
             if param not in schema.get("required", []):  # optional: null means "not given"
@@ -67,7 +67,7 @@ async def test_tools_list_declares_portable_schemas_descriptions_and_honest_anno
         for node in _walk(schema):
             assert not {"title", "$ref", "$defs", "exclusiveMinimum", "exclusiveMaximum"} & set(node), (name, node)
             assert not isinstance(node.get("type"), list), (name, node)
-            assert node is schema or "additionalProperties" not in node, (name, node)
+            assert "additionalProperties" not in node, (name, node)  # google-genai breaks on it
         assert tool.output_schema is not None and tool.output_schema.get("properties")
         if name in PAID:
             assert effective(tool.annotations) == (False, False, False, True)
