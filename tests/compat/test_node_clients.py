@@ -5,6 +5,7 @@ Anthropic API."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -93,3 +94,16 @@ def test_claude_code_runs_the_chain(transport: str, node_dir: Path, provider: Pr
         sent = result.split("\n", 1)[0]
         assert ":null" not in sent and ":[]" not in sent and ":{}" not in sent, sent
         assert "next_steps" in sent or "prompts" in sent, sent
+
+
+def test_the_context_benchmark_counts_tokens_with_both_tokenizers(node_dir: Path, server_bin: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    done = _run([str(Path(server_bin).with_name("python")), "-m", "benchmarks.context_size"],
+                {**os.environ, "PYTHONPATH": str(root)}, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split("|")[1:-1] for line in done.stdout.splitlines() if line.startswith("| ") and "---" not in line]
+    per_tool = {cells[0].strip(): (int(cells[1]), int(cells[2])) for cells in rows[1:] if "**" not in cells[0]}
+    assert len(per_tool) == TOOLS
+    for name, (anthropic, openai) in per_tool.items():  # two different tokenizers, close on the same JSON
+        assert 20 < anthropic < 3000 and 20 < openai < 3000 and abs(anthropic - openai) < 0.2 * openai, name
+    assert "Goals: all tools <= 5,000 tokens" in done.stdout
