@@ -11,8 +11,9 @@ import pytest
 from legnext_mcp.api import Clock, Job, LegnextClient
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
 
-#: The compat suite runs in its own environment with the frameworks (tests/compat/conftest.py; .ci/run).
-collect_ignore = ["compat"]
+#: Run by .ci/run on their own: the compat suite in an environment of its own with the frameworks
+#: (tests/compat/conftest.py), the browser test with Chromium and Playwright (tests/browser/conftest.py).
+collect_ignore = ["compat", "browser"]
 
 FAST = 2000.0  # simulated seconds per real second: a 40 s job takes 20 ms
 

@@ -15,7 +15,8 @@ from mcp_types import CallToolResult, InputRequiredResult
 from legnext_mcp import __version__
 from legnext_mcp.dialects import operations_of
 from legnext_mcp.dialects.base import Dialect
-from legnext_mcp.server.catalog import BY_NAME, CatalogKey, catalog, validate_arguments
+from legnext_mcp.server.catalog import BY_NAME, PAID_BY_NAME, CatalogKey, catalog, validate_arguments
+from legnext_mcp.server.gallery import FREE_GALLERY_TOOLS, GalleryLinks, apps_extension
 from legnext_mcp.server.prompts import register_prompts
 from legnext_mcp.server.resources import register_resources
 from legnext_mcp.service.connect import make_dialect
@@ -83,9 +84,12 @@ def build_server(settings: Settings, client: Any = None, *, dialect: Dialect | N
                 live.current = None
 
     service = "the Legnext API" if settings.dialect == "legnext" else "a midjourney-proxy relay"
+    tools = list(catalog(catalog_key(settings)))
+    shown_in_gallery = frozenset(t.name for t in tools if t.name in PAID_BY_NAME or t.name in FREE_GALLERY_TOOLS)
     server = LegnextServer("legnext", title="Legnext Midjourney", version=__version__,
                            instructions=INSTRUCTIONS.format(service=service), lifespan=lifespan,
-                           log_level=settings.log_level, tools=list(catalog(catalog_key(settings))))
+                           log_level=settings.log_level, tools=tools, extensions=[apps_extension()],
+                           middleware=[GalleryLinks(shown_in_gallery)])
     register_resources(server, live)
     register_prompts(server)
     return server
