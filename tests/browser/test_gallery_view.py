@@ -60,11 +60,12 @@ async def shown_buttons(host: Host) -> set[tuple[str, str]]:
     return {(tool, json.dumps(json.loads(arguments), sort_keys=True)) for tool, arguments in found}
 
 
-async def wait_for(host: Host, script: str, timeout: float = 60) -> Any:
-    """Poll ``script`` (a JS expression in the view) until it is truthy."""
+async def wait_for(host: Host, script: str, timeout: float = 60, *, in_host: bool = False) -> Any:
+    """Poll ``script`` (a JS expression in the view, or in the host page) until it is truthy."""
+    scope = (host.page if in_host else host.view).locator("body")
     with anyio.fail_after(timeout):
         while True:
-            value = await host.view.locator("body").evaluate(f"body => {script}")
+            value = await scope.evaluate(f"body => {script}")
             if value:
                 return value
             await anyio.sleep(0.1)
@@ -186,3 +187,24 @@ async def test_the_gallery_works_on_a_relay(host: Host) -> None:
     await wait_for(host, "document.querySelector('h1').textContent === 'variation'")
     assert (await host.calls())[-1] == {"name": "variation", "arguments": {
         "job_id": job["job_id"], "image_no": 1, "type": "subtle"}}
+
+
+async def test_a_video_job_shows_its_videos_and_their_follow_ups(host: Host) -> None:
+    grid = await host.client.call_tool("generate_and_wait", {"prompt": "waves"})
+    arguments = {"job_id": grid.structured_content["job_id"], "image_no": 3, "wait": True}
+    result = await host.client.call_tool("video_diffusion", arguments)
+    job = result.structured_content
+    assert job["status"] == "completed" and len(job["video_urls"]) == 4
+    await host.start(arguments, result, {})
+    # a poster for each video from resources/read; the video files themselves stay behind the default CSP
+    await wait_for(host, "[...document.querySelectorAll('video')].filter(v => v.poster.startsWith('data:')).length"
+                         " === 4")
+    found = await host.view.locator("button[data-tool]:not(.save)").evaluate_all(
+        "nodes => nodes.map(n => [n.dataset.tool, JSON.parse(n.dataset.arguments)])")
+    offered = {step.split("(", 1)[0] for step in job["next_steps"]}
+    expected = [[tool, {"job_id": job["job_id"], "video_no": n}] for n in range(4)
+                for tool in ("extend_video", "video_upscale") if tool in offered]
+    assert expected and found == expected
+    await host.view.get_by_role("button", name="Open video").first.click()
+    opened = await wait_for(host, "window.hostLog.filter(m => m.method === 'ui/open-link')", in_host=True)
+    assert opened == [{"method": "ui/open-link", "params": {"url": job["video_urls"][0]}}]
