@@ -2,6 +2,11 @@
 "/mj/submit/*" protocol relays speak). Each is one folder implementing ``base.Dialect``."""
 
 DIALECTS = ("legnext", "mj-proxy")
+#: What Legnext's API can run: every operation (``dialects.legnext.dialect.OPERATIONS``; a test binds the two).
+LEGNEXT_OPERATIONS = frozenset({"Imagine", "Variation", "Upscale", "Reroll", "Blend", "Describe", "Shorten", "Pan",
+                                "Outpaint", "Inpaint", "Remix", "Edit", "UploadPaint", "Retexture",
+                                "RemoveBackground", "Enhance", "EnhanceUpscale", "Video", "ExtendVideo",
+                                "VideoUpscale"})
 #: What the midjourney-proxy protocol can run (``dialects.mjproxy.dialect.ROWS``; a test binds the two).
 MJ_PROXY_OPERATIONS = frozenset({"Imagine", "Describe", "Shorten", "Blend", "Upscale", "Variation", "Reroll", "Pan",
                                  "Outpaint", "Inpaint", "Remix", "Retexture", "Video",
@@ -9,12 +14,10 @@ MJ_PROXY_OPERATIONS = frozenset({"Imagine", "Describe", "Shorten", "Blend", "Ups
 
 
 def operations_of(name: str) -> frozenset[str]:
-    """The names of the operations a dialect can run, known without importing it (the tool catalog is built
-    before any connection; tests bind this to each dialect's own ``OPERATIONS``)."""
-    from legnext_mcp.core.operations import ALL_OPERATIONS
-
+    """The names of the operations a dialect can run, known without importing it or the operations (tools/list
+    is answered before any connection; tests bind this to each dialect's own ``OPERATIONS``)."""
     if name == "legnext":
-        return frozenset(op.__name__ for op in ALL_OPERATIONS)
+        return LEGNEXT_OPERATIONS
     if name == "mj-proxy":
         return MJ_PROXY_OPERATIONS
     raise ValueError(f"unknown dialect {name!r}")

@@ -57,13 +57,22 @@ class Dialect(Protocol):
 
     #: ``legnext`` or ``mj-proxy``: the LEGNEXT_DIALECT value, and the ledger's key with the job id.
     name: str
-    #: How messages name the service ("the Legnext API", "the relay").
-    service: str
-    base_url: str
-    #: The unit prices and budgets are in.
-    unit: str
-    #: The API's clock (a simulator may run faster than real time).
-    clock: Clock
+
+    # Read-only (an attribute or a property will do: service.connect.LazyDialect makes the dialect on first use).
+    @property
+    def service(self) -> str:
+        """How messages name the service ("the Legnext API", "the relay")."""
+
+    @property
+    def base_url(self) -> str: ...
+
+    @property
+    def unit(self) -> str:
+        """The unit prices and budgets are in."""
+
+    @property
+    def clock(self) -> Clock:
+        """The API's clock (a simulator may run faster than real time)."""
 
     def supports(self, operation: type[Operation]) -> bool:
         """Whether this API can run the operation at all."""

@@ -5,23 +5,25 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
-from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import Tool as MCPTool
 
 from legnext_mcp import __version__
 from legnext_mcp.dialects import operations_of
-from legnext_mcp.dialects.base import Dialect
-from legnext_mcp.server.catalog import BY_NAME, PAID_BY_NAME, CatalogKey, catalog, validate_arguments
 from legnext_mcp.server.gallery import FREE_GALLERY_TOOLS, GalleryLinks, apps_extension
+from legnext_mcp.server.listing import CatalogKey, listing, paid_names
 from legnext_mcp.server.prompts import register_prompts
 from legnext_mcp.server.resources import register_resources
-from legnext_mcp.service.connect import make_dialect
-from legnext_mcp.service.runtime import Services, open_services
 from legnext_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from legnext_mcp.dialects.base import Dialect
+    from legnext_mcp.service.runtime import Services
 
 INSTRUCTIONS = """Midjourney images and video through {service}.
 Typical flow: generate_and_wait(prompt) gives 4 images (image_no 0-3) -> upscale / variation / pan / \
@@ -39,21 +41,30 @@ class Live:
     current: Services | None = None
 
 
-class LegnextServer(MCPServer[Services]):
-    """MCPServer that validates tool arguments itself first, so every problem reaches the model in our words
-    (the argument, what is wrong, what it accepts) and no argument is silently dropped."""
+class LegnextServer(MCPServer["Services"]):
+    """MCPServer that answers tools/list from the published rows and builds the tools on the first call (the
+    argument models, handlers and service layer are most of our start-up time), and validates arguments
+    itself first, so every problem reaches the model in our words and no argument is silently dropped."""
 
-    def __init__(self, *args: Any, tools: list[Tool], **kwargs: Any) -> None:
-        super().__init__(*args, tools=tools, **kwargs)
-        self.listed = {tool.name: tool for tool in tools}
+    def __init__(self, *args: Any, key: CatalogKey, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.key = key
+
+    async def list_tools(self) -> list[MCPTool]:
+        return list(listing(self.key))
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[Services, Any] | None = None) -> CallToolResult | InputRequiredResult:
-        tool, spec = self.listed.get(name), BY_NAME.get(name)
-        if tool is not None and spec is not None:
-            arguments = tool.fn_metadata.pre_parse_json(arguments)
-            arguments = validate_arguments(spec, arguments).model_dump(exclude_unset=True, mode="json")
-        return await super().call_tool(name, arguments, context)
+        from legnext_mcp.server.catalog import BY_NAME, catalog, validate_arguments
+
+        tool, spec = catalog(self.key).get(name), BY_NAME.get(name)
+        if tool is None or spec is None:
+            raise ToolError(f"Unknown tool: {name[:64]!r}. The tools are listed by tools/list.")
+        arguments = tool.fn_metadata.pre_parse_json(arguments)
+        arguments = validate_arguments(spec, arguments).model_dump(exclude_unset=True, mode="json")
+        ctx: Context[Services, Any] = context if context is not None else Context(mcp_server=self)
+        result: CallToolResult | InputRequiredResult = await tool.run(arguments, ctx, convert_result=True)
+        return result
 
 
 def catalog_key(settings: Settings) -> CatalogKey:
@@ -74,8 +85,15 @@ def build_server(settings: Settings, client: Any = None, *, dialect: Dialect | N
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Services]) -> AsyncIterator[Services]:
+        from legnext_mcp.service.connect import LazyDialect, make_dialect
+        from legnext_mcp.service.runtime import open_services
+
         async with AsyncExitStack() as stack:
-            api = dialect if dialect is not None else make_dialect(settings, stack)
+            api: Dialect
+            if dialect is not None:
+                api = dialect
+            else:  # the real API's dialect is made on first use; the sandbox starts now
+                api = make_dialect(settings, stack) if settings.sandbox else LazyDialect(settings)
             services = await stack.enter_async_context(open_services(settings, api, own_dialect=dialect is None))
             live.current = services
             try:
@@ -84,11 +102,11 @@ def build_server(settings: Settings, client: Any = None, *, dialect: Dialect | N
                 live.current = None
 
     service = "the Legnext API" if settings.dialect == "legnext" else "a midjourney-proxy relay"
-    tools = list(catalog(catalog_key(settings)))
-    shown_in_gallery = frozenset(t.name for t in tools if t.name in PAID_BY_NAME or t.name in FREE_GALLERY_TOOLS)
+    key = catalog_key(settings)
+    shown_in_gallery = frozenset(t.name for t in listing(key) if t.name in paid_names() | FREE_GALLERY_TOOLS)
     server = LegnextServer("legnext", title="Legnext Midjourney", version=__version__,
                            instructions=INSTRUCTIONS.format(service=service), lifespan=lifespan,
-                           log_level=settings.log_level, tools=tools, extensions=[apps_extension()],
+                           log_level=settings.log_level, key=key, extensions=[apps_extension()],
                            middleware=[GalleryLinks(shown_in_gallery)])
     register_resources(server, live)
     register_prompts(server)

@@ -25,8 +25,9 @@ from legnext_mcp.core import operations as ops
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.server import args as a
 from legnext_mcp.server import tools as t
+from legnext_mcp.server.listing import CatalogKey, description, listed, paid_description
 from legnext_mcp.server.results import JobBatch, JobList, JobResult
-from legnext_mcp.server.schema import input_schema, output_schema
+from legnext_mcp.server.schema import input_schema, output_schema, schema_key
 
 Handler = Callable[..., Awaitable[CallToolResult]]
 Group = Literal["core", "edit", "video", "account"]
@@ -46,11 +47,7 @@ class PaidTool:
     legnext_price: str
 
     def description(self, dialect: str, relay_prices: Mapping[str, int], unit: str) -> str:
-        if dialect == "legnext":
-            return f"{self.summary} {self.legnext_price}."
-        price = relay_prices.get(self.name)
-        known = f"{price} {unit} (your relay's price)" if price is not None else "Priced by your relay"
-        return f"{self.summary} {known}."
+        return paid_description(self.name, self.summary, self.legnext_price, dialect, relay_prices, unit)
 
 
 @dataclass(frozen=True)
@@ -154,31 +151,38 @@ def _tool(name: str, args: type[a.ToolArgs], handler: Handler, output: type[Base
                 annotations=ToolAnnotations(title=title, **hints))
 
 
-@dataclass(frozen=True)
-class CatalogKey:
-    """What the listed tools depend on: the dialect, what it serves, the groups and the relay's prices."""
-
-    dialect: str
-    served: frozenset[str]
-    toolsets: frozenset[str]
-    relay_prices: tuple[tuple[str, int], ...] = ()
-    relay_unit: str = "credits"
+@cache
+def manifest_rows() -> list[dict[str, Any]]:
+    """The rows as data: what ``listing`` answers tools/list from (written to catalog.json at build time)."""
+    rows: list[dict[str, Any]] = []
+    for paid in PAID_TOOLS:
+        rows.append({"kind": "paid", "name": paid.name, "operation": paid.operation.__name__, "group": paid.group,
+                     "title": paid.title, "summary": paid.summary, "legnext_price": paid.legnext_price,
+                     "hints": PAID_HINTS, "input": schema_key("input", paid.args),
+                     "output": schema_key("output", JobResult)})
+    for free in FREE_TOOLS:
+        rows.append({"kind": "free", "name": free.name, "group": free.group, "title": free.title,
+                     "description": free.description, "hints": dict(free.hints), "dialects": sorted(free.dialects),
+                     "input": schema_key("input", free.args), "output": schema_key("output", free.output)})
+    return rows
 
 
 @cache
-def catalog(key: CatalogKey) -> tuple[Tool, ...]:
-    """The tools to list, built once per process for each key (schemas are computed once per model)."""
-    tools: list[Tool] = []
-    prices = dict(key.relay_prices)
-    for paid in PAID_TOOLS:
-        if paid.group in key.toolsets and paid.operation.__name__ in key.served:
-            tools.append(_tool(paid.name, paid.args, t.run_job, JobResult, paid.title,
-                               paid.description(key.dialect, prices, key.relay_unit), PAID_HINTS))
-    for free in FREE_TOOLS:
-        if free.group in key.toolsets and key.dialect in free.dialects:
-            tools.append(_tool(free.name, free.args, free.handler, free.output, free.title, free.description,
-                               free.hints))
-    return tuple(tools)
+def catalog(key: CatalogKey) -> dict[str, Tool]:
+    """The tools for ``key`` by name, built once per process on the first tools/call (tools/list is answered
+    from the rows without them: ``listing``)."""
+    tools: dict[str, Tool] = {}
+    for row in manifest_rows():
+        if not listed(row, key):
+            continue
+        spec = BY_NAME[row["name"]]
+        if isinstance(spec, PaidTool):
+            tools[spec.name] = _tool(spec.name, spec.args, t.run_job, JobResult, spec.title, description(row, key),
+                                     PAID_HINTS)
+        else:
+            tools[spec.name] = _tool(spec.name, spec.args, spec.handler, spec.output, spec.title, spec.description,
+                                     spec.hints)
+    return tools
 
 
 def key_for(dialect: Dialect, toolsets: frozenset[str], relay_prices: Mapping[str, int], relay_unit: str) -> CatalogKey:

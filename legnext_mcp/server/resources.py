@@ -16,15 +16,15 @@ from mcp_types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from legnext_mcp.core.errors import LegnextError
 from legnext_mcp.core.ids import check_job_id
-from legnext_mcp.core.job import Job
 from legnext_mcp.server.guide import parameters_guide
-from legnext_mcp.server.tools import describe_job, services
-from legnext_mcp.service.runtime import Services
 
 if TYPE_CHECKING:
+    from legnext_mcp.core.job import Job
     from legnext_mcp.server.app import Live
+    from legnext_mcp.service.runtime import Services
 
-Ctx = Context[Services, Any]
+#: The services are imported with the first read (the tools are built then too), not at start-up.
+Ctx = Context[Any, Any]
 
 
 async def _job(svc: Services, job_id: str) -> Job:
@@ -57,6 +57,8 @@ def register_resources(server: MCPServer[Any], live: Live) -> None:
     @server.resource("legnext://jobs/{job_id}", name="job", title="A job", mime_type="application/json",
                      description="One job as JSON: status, URLs, seed, follow-ups (refreshed while running)")
     async def job(job_id: str, ctx: Ctx) -> str:
+        from legnext_mcp.server.tools import describe_job, services
+
         svc = services(ctx)
         current = await _job(svc, job_id)
         return json.dumps((await describe_job(svc, current)).structured(), indent=1)
@@ -64,6 +66,8 @@ def register_resources(server: MCPServer[Any], live: Live) -> None:
     @server.resource("legnext://jobs/{job_id}/images/{index}", name="job-image", title="A job's image",
                      mime_type="image/png", description="Image bytes of output 0-3 (or 'grid'), cached on disk")
     async def job_image(job_id: str, index: str, ctx: Ctx) -> bytes:
+        from legnext_mcp.server.tools import services
+
         svc = services(ctx)
         if not (index == "grid" or (index.isdigit() and len(index) < 3)):
             raise ResourceError(f"index must be 0-3 or 'grid', got {index[:20]!r}")

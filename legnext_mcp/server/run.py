@@ -18,7 +18,7 @@ import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -52,6 +52,9 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
+E = TypeVar("E", bound=BaseException)
+
+
 def check_startup(settings: Settings) -> None:
     """Open the ledger once before serving, so a bad data folder is one clear line, not a traceback.
 
@@ -79,13 +82,23 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     Raises:
         ServeError: the server cannot start.
     """
-    check_startup(settings)
+    from legnext_mcp.ledger import LedgerError
     from legnext_mcp.server.app import build_server
 
-    server = build_server(settings)
+    if transport != "stdio" or settings.sandbox:
+        # uvicorn reports a failing lifespan as a traceback, and the sandbox writes into the data folder before
+        # the ledger is opened; on stdio with a real API the lifespan's own open says it (one step less at start)
+        check_startup(settings)
     if transport == "stdio":
-        anyio.run(_until_signal, server.run_stdio_async)
+        try:
+            anyio.run(_until_signal, build_server(settings).run_stdio_async)
+        except (LedgerError, BaseExceptionGroup) as exc:
+            failed = _first(exc, LedgerError)
+            if failed is None:
+                raise
+            raise ServeError(failed.message.removesuffix(" Nothing was sent.")) from None
         return 0
+    server = build_server(settings)
     app = http_app(server, settings, host=host, port=port)
     from legnext_mcp.sandbox.serve import PortTakenError, bind
 
@@ -98,6 +111,18 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
           + ("" if settings.http_token is None else " (bearer token required)"), file=sys.stderr)
     anyio.run(_until_signal, lambda: _uvicorn(app, sock))
     return 0
+
+
+def _first(exc: BaseException, kind: type[E]) -> E | None:
+    """``exc`` if it is a ``kind``, else the first ``kind`` inside it (task groups wrap what they raise)."""
+    if isinstance(exc, kind):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first(inner, kind)
+            if found is not None:
+                return found
+    return None
 
 
 async def _until_signal(run: Any) -> None:

@@ -105,20 +105,27 @@ def make_output_schema(model: type[BaseModel]) -> dict[str, Any]:
     return portable(model.model_json_schema())
 
 
-def _key(kind: str, model: type[BaseModel]) -> str:
+def schema_key(kind: str, model: type[BaseModel]) -> str:
+    """How schemas.json names a model's schema (``kind`` is "input" or "output")."""
     return f"{kind}:{model.__module__}.{model.__qualname__}"
 
 
 @cache
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The published input schema of a tool's argument model."""
-    return _published().get(_key("input", model)) or make_input_schema(model)
+    return _published().get(schema_key("input", model)) or make_input_schema(model)
 
 
 @cache
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The published output schema of a result model: the whole model, every field described."""
-    return _published().get(_key("output", model)) or make_output_schema(model)
+    return _published().get(schema_key("output", model)) or make_output_schema(model)
+
+
+def published_schema(key: str) -> dict[str, Any]:
+    """A schema by its key, from schemas.json (made from the models when the file lacks it)."""
+    found = _published().get(key)
+    return found if found is not None else generate()[key]
 
 
 def generate() -> dict[str, dict[str, Any]]:
@@ -130,16 +137,21 @@ def generate() -> dict[str, dict[str, Any]]:
     inputs: list[type[BaseModel]] = [paid.args for paid in PAID_TOOLS] + [free.args for free in FREE_TOOLS]
     outputs: list[type[BaseModel]] = [JobResult] + [free.output for free in FREE_TOOLS]
     for model in inputs:
-        out[_key("input", model)] = make_input_schema(model)
+        out[schema_key("input", model)] = make_input_schema(model)
     for model in outputs:
-        out[_key("output", model)] = make_output_schema(model)
+        out[schema_key("output", model)] = make_output_schema(model)
     return dict(sorted(out.items()))
 
 
 def main() -> None:
+    """Print the schemas; ``--write`` writes them to schemas.json and the tool rows to catalog.json."""
+    from legnext_mcp.server.catalog import manifest_rows
+    from legnext_mcp.server.listing import MANIFEST
+
     text = json.dumps(generate(), indent=1) + "\n"  # key order is the arguments' order: not sorted
     if sys.argv[1:] == ["--write"]:
         PUBLISHED.write_text(text)
+        MANIFEST.write_text(json.dumps(manifest_rows(), indent=1) + "\n")
     else:
         print(text)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.ledger import Ledger
 from legnext_mcp.service.outputs import Outputs
 from legnext_mcp.settings import Settings
+
+if TYPE_CHECKING:  # the dialect is only named here: importing it is most of start-up time
+    from legnext_mcp.dialects.base import Dialect
 
 
 @dataclass

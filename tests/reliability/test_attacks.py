@@ -287,15 +287,19 @@ async def test_a_host_that_kills_the_server_mid_submit_loses_nothing(tmp_path: P
 
 # --- 6: spending while the ledger cannot record --------------------------------------------------------
 
-def _start(tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "legnext_mcp.cli", "--sandbox"], env=_env(tmp_path),
+def _start(tmp_path: Path, api: str) -> subprocess.CompletedProcess[str]:
+    # with a key, nothing is sent at start: the stdio server opens its ledger in the lifespan, before reading
+    sandbox = api == "sandbox"
+    return subprocess.run([sys.executable, "-m", "legnext_mcp.cli", *(["--sandbox"] if sandbox else [])],
+                          env=_env(tmp_path, **({} if sandbox else {"LEGNEXT_API_KEY": "key-that-is-never-sent"})),
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
 
+@pytest.mark.parametrize("api", ["sandbox", "real key"])
 @pytest.mark.parametrize("damage", ["future schema", "corrupt pages", "data dir is a file", "read-only"])
-def test_a_ledger_that_cannot_record_stops_the_start_with_one_line(tmp_path: Path, damage: str) -> None:
+def test_a_ledger_that_cannot_record_stops_the_start_with_one_line(tmp_path: Path, damage: str, api: str) -> None:
     data = tmp_path / "data"
-    ledger = data / "sandbox-ledger.sqlite3"
+    ledger = data / ("sandbox-ledger.sqlite3" if api == "sandbox" else "ledger.sqlite3")
     if damage == "data dir is a file":
         data.write_text("not a folder")
     else:
@@ -317,7 +321,7 @@ def test_a_ledger_that_cannot_record_stops_the_start_with_one_line(tmp_path: Pat
             ledger.chmod(0o444)
             data.chmod(0o555)
     try:
-        out = _start(tmp_path)
+        out = _start(tmp_path, api)
     finally:
         data.chmod(0o755) if data.is_dir() else None
     if damage == "read-only" and os.geteuid() == 0:
