@@ -55,3 +55,19 @@ def test_sandbox_command_serves_on_a_port_and_prints_url_and_key() -> None:
     finally:
         process.terminate()
         process.communicate(timeout=10)
+
+
+def test_every_data_file_the_package_reads_is_shipped() -> None:
+    """A file next to the code (schemas, the tool rows, the gallery view) that package-data leaves out works
+    in a clone and breaks in an installed wheel."""
+    import tomllib
+    from fnmatch import fnmatch
+
+    root = Path(__file__).resolve().parents[1]
+    shipped = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["legnext_mcp"]
+    package = root / "legnext_mcp"
+    data = [p.relative_to(package).as_posix() for p in package.rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc")]
+    assert data, "no data files found"
+    missing = [name for name in data if not any(fnmatch(name, pattern) for pattern in shipped)]
+    assert not missing, f"add to [tool.setuptools.package-data]: {missing}"
