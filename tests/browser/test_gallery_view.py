@@ -78,9 +78,9 @@ async def test_gallery_renders_prices_and_runs_follow_ups(host: Host, tmp_path: 
     await host.start(arguments, submitted, {"theme": "dark"})
     await wait_for(host, "document.querySelector('progress') !== null", 10)
     progress: list[str] = []
-    with anyio.fail_after(90):
-        while await host.view.locator("progress").count():
-            text = await host.view.locator("#progress-text").text_content() or ""
+    read = "body => { const line = document.getElementById('progress-text'); return line && line.textContent; }"
+    with anyio.fail_after(90):  # one read per look: the line disappears when the job completes
+        while (text := await host.view.locator("body").evaluate(read)) is not None:
             if not progress or progress[-1] != text:
                 progress.append(text)
             await anyio.sleep(0.1)
