@@ -208,3 +208,21 @@ async def test_a_video_job_shows_its_videos_and_their_follow_ups(host: Host) -> 
     await host.view.get_by_role("button", name="Open video").first.click()
     opened = await wait_for(host, "window.hostLog.filter(m => m.method === 'ui/open-link')", in_host=True)
     assert opened == [{"method": "ui/open-link", "params": {"url": job["video_urls"][0]}}]
+
+
+async def test_describe_offers_each_suggested_prompt(host: Host) -> None:
+    arguments = {"image_url": "https://example.com/fox.png"}
+    result = await host.client.call_tool("describe", {**arguments, "wait": True})
+    prompts = result.structured_content["prompts"]
+    await host.start(arguments, result, {})
+    await wait_for(host, "[...document.querySelectorAll('button[data-tool]')].every(b => !b.disabled)")
+    shown = await host.view.locator("ol.prompts li").all_text_contents()
+    assert len(shown) == len(prompts) == 4 and all(p in text for p, text in zip(prompts, shown, strict=True))
+    estimate = await host.client.call_tool("estimate_cost", {"tool": "imagine", "arguments": {"prompt": prompts[1]}})
+    second = host.view.get_by_role("button", name="Imagine prompt 2", exact=False)
+    assert await second.text_content() == f"Imagine{estimate.structured_content['points']} points"
+    await second.click()
+    await wait_for(host, "document.querySelector('h1').textContent === 'diffusion'")
+    assert (await host.calls())[-1] == {"name": "imagine", "arguments": {"prompt": prompts[1]}}
+    await wait_for(host, "document.querySelector('progress') !== null || "
+                         "document.querySelector('.status').textContent === 'completed'")
