@@ -16,7 +16,6 @@ from mcp_types import Completion, CompletionArgument, CompletionContext, PromptR
 
 from legnext_mcp.core.errors import LegnextError
 from legnext_mcp.core.ids import check_job_id
-from legnext_mcp.server.guide import parameters_guide
 
 if TYPE_CHECKING:
     from legnext_mcp.core.job import Job
@@ -84,6 +83,8 @@ def register_resources(server: MCPServer[Any], live: Live) -> None:
     @server.resource("legnext://guide/parameters", name="parameter-guide", title="Prompt parameters",
                      mime_type="text/markdown", description="Midjourney --flags by model version, ranges, costs")
     async def guide() -> str:
+        from legnext_mcp.server.guide import parameters_guide  # the flag table: imported when read
+
         return parameters_guide()
 
     async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
