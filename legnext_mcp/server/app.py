@@ -103,7 +103,8 @@ def build_server(settings: Settings, client: Any = None, *, dialect: Dialect | N
 
     service = "the Legnext API" if settings.dialect == "legnext" else "a midjourney-proxy relay"
     key = catalog_key(settings)
-    shown_in_gallery = frozenset(t.name for t in listing(key) if t.name in paid_names() | FREE_GALLERY_TOOLS)
+    linkable = paid_names() | FREE_GALLERY_TOOLS
+    shown_in_gallery = frozenset(t.name for t in listing(key) if t.name in linkable)
     server = LegnextServer("legnext", title="Legnext Midjourney", version=__version__,
                            instructions=INSTRUCTIONS.format(service=service), lifespan=lifespan,
                            log_level=settings.log_level, key=key, extensions=[apps_extension()],

@@ -25,7 +25,7 @@ from legnext_mcp.core import operations as ops
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.server import args as a
 from legnext_mcp.server import tools as t
-from legnext_mcp.server.listing import CatalogKey, description, listed, paid_description
+from legnext_mcp.server.listing import CatalogKey, description, listed
 from legnext_mcp.server.results import JobBatch, JobList, JobResult
 from legnext_mcp.server.schema import input_schema, output_schema, schema_key
 
@@ -45,9 +45,6 @@ class PaidTool:
     summary: str
     #: The price as Legnext documents it (relays have their own; see ``description``).
     legnext_price: str
-
-    def description(self, dialect: str, relay_prices: Mapping[str, int], unit: str) -> str:
-        return paid_description(self.name, self.summary, self.legnext_price, dialect, relay_prices, unit)
 
 
 @dataclass(frozen=True)
@@ -183,13 +180,6 @@ def catalog(key: CatalogKey) -> dict[str, Tool]:
             tools[spec.name] = _tool(spec.name, spec.args, spec.handler, spec.output, spec.title, spec.description,
                                      spec.hints)
     return tools
-
-
-def key_for(dialect: Dialect, toolsets: frozenset[str], relay_prices: Mapping[str, int], relay_unit: str) -> CatalogKey:
-    served = frozenset(op.__name__ for op in ops.ALL_OPERATIONS if dialect.supports(op))
-    return CatalogKey(dialect=dialect.name, served=served, toolsets=toolsets,
-                      relay_prices=tuple(sorted(relay_prices.items())) if dialect.name != "legnext" else (),
-                      relay_unit=relay_unit)
 
 
 def paid_tool(name: str, dialect: Dialect) -> PaidTool:

@@ -74,6 +74,7 @@ def manifest() -> tuple[dict[str, Any], ...]:
     return tuple(rows)
 
 
+@cache
 def paid_names() -> frozenset[str]:
     return frozenset(row["name"] for row in manifest() if row["kind"] == "paid")
 
