@@ -59,14 +59,14 @@ async def _demo(time_scale: float, output_dir: Path, data_dir: Path, dialect: st
         _say(f"connected to legnext-mcp --sandbox over stdio ({dialect}): {len(tools.tools)} tools")
         balance = await call(client, "get_balance", {}) if "get_balance" in names else None
         described = await call(client, "describe", {"image_url": "https://example.com/red-fox-in-snow.jpg"})
-        prompt = described["prompts"][0].split(" --", 1)[0]  # the text; flags go in as typed arguments
-        job = await call(client, "generate_and_wait", {"prompt": prompt, "aspect_ratio": "3:2", "version": "7"})
+        prompt = described["prompts"][0].split(" --", 1)[0]  # the text, with our own flags
+        job = await call(client, "generate_and_wait", {"prompt": f"{prompt} --ar 3:2 --v 7"})
         if not job["done"]:
             job = (await call(client, "wait_for_job", {"job_ids": [job["job_id"]]}))["jobs"][0]
         await call(client, "estimate_cost", {"tool": "upscale", "arguments": {"job_id": job["job_id"],
                                                                              "image_no": 0}})
-        upscaled = await call(client, "upscale", {"job_id": job["job_id"], "image_no": 0, "type": "creative",
-                                                  "wait": True})
+        upscaled = await call(client, "upscale", {"job_id": job["job_id"], "image_no": 0, "type": "creative"})
+        upscaled = (await call(client, "wait_for_job", {"job_ids": [upscaled["job_id"]]}))["jobs"][0]
         saved = await call(client, "save_images", {"job_id": job["job_id"]})
         saved_up = await call(client, "save_images", {"job_id": upscaled["job_id"]})
         after = await call(client, "get_balance", {}) if balance is not None else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator
 
 from legnext_mcp.core.errors import LocalValidationError, ServerError
 
@@ -59,5 +59,5 @@ def _validate(value: str) -> str:
     return value
 
 
-JobId = Annotated[str, Field(max_length=MAX_JOB_ID_CHARS), AfterValidator(_validate)]
-"""A job id as a pydantic field type."""
+JobId = Annotated[str, AfterValidator(_validate)]
+"""A job id as a pydantic field type (the pattern holds the length limit: no maxLength restated in schemas)."""

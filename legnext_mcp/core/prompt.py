@@ -359,10 +359,9 @@ def check_video_prompt(prompt: str) -> str:
 
 #: Typed tool parameter -> flag. Order of this mapping is the order flags are written.
 PARAMETER_FLAGS: dict[str, str] = {
-    "aspect_ratio": "ar", "quality": "q", "stylize": "s", "chaos": "c", "weird": "w", "speed": "speed",
-    "version": "v", "raw": "raw", "tile": "tile", "draft": "draft", "exp": "exp", "seed": "seed",
-    "stop": "stop", "iw": "iw", "sref": "sref", "sw": "sw", "cref": "cref", "cw": "cw", "oref": "oref",
-    "ow": "ow", "no": "no",
+    "aspect_ratio": "ar", "quality": "q", "stylize": "s", "chaos": "c", "speed": "speed",
+    "version": "v", "raw": "raw", "tile": "tile", "draft": "draft", "seed": "seed",
+    "sref": "sref", "sw": "sw", "cref": "cref", "cw": "cw", "oref": "oref", "ow": "ow", "no": "no",
 }
 
 

@@ -28,9 +28,10 @@ if TYPE_CHECKING:
 INSTRUCTIONS = """Midjourney images and video through {service}.
 Typical flow: generate_and_wait(prompt) gives 4 images (image_no 0-3) -> upscale / variation / pan / \
 video_diffusion with its job_id -> save_images to keep the files (links expire after 30 days). describe(image_url) \
-suggests prompts for generate_and_wait. imagine submits without waiting (then wait_for_job). Paid tools say their \
-price; estimate_cost checks and prices a call without sending it. A tool that waits hands a still-running job back \
-with its id before the host's time limit: then call wait_for_job. Read legnext://guide/parameters before writing \
+suggests prompts for generate_and_wait. The other job tools (imagine, upscale, ...) submit and return the job_id at \
+once: then wait_for_job(job_ids) gives the result. Paid tools say their price; estimate_cost checks and prices a call \
+without sending it. A wait hands a still-running job back with its id before the host's time limit: call \
+wait_for_job again. Read legnext://guide/parameters before writing \
 --flags."""
 
 

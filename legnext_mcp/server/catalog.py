@@ -67,8 +67,8 @@ READ_HINTS = {"read_only_hint": True, "destructive_hint": False, "idempotent_hin
 
 PAID_TOOLS: tuple[PaidTool, ...] = (
     PaidTool("generate_and_wait", a.GenerateArgs, ops.Imagine, "core", "Generate images and wait",
-             "Make 4 images from a prompt and wait for them: one call from text to image URLs (a job still running "
-             "at the soft deadline comes back with its id).", "80 points; turbo or --oref 2x, v8 --hd/--q 4 4x"),
+             "Make 4 images from a prompt and wait for their URLs (one call; a job still running at the soft "
+             "deadline comes back with its id).", "80 points; turbo or --oref 2x, v8 --hd/--q 4 4x"),
     PaidTool("imagine", a.ImagineArgs, ops.Imagine, "edit", "Imagine (submit, no wait)",
              "Submit a 4-image job and return its job_id at once; get the images with wait_for_job.",
              "80 points; turbo or --oref 2x, v8 --hd/--q 4 4x"),
@@ -122,7 +122,7 @@ FREE_TOOLS: tuple[FreeTool, ...] = (
     FreeTool("get_job", a.GetJobArgs, t.get_job, JobResult, "core", "Get a job",
              "Look at a job now (status, URLs, seed, follow-ups) without waiting. Free.", READ_HINTS),
     FreeTool("save_images", a.SaveArgs, t.save_images, JobResult, "core", "Save a job's files",
-             "Download a completed job's images or videos into the output directory, with a JSON sidecar. Free.",
+             "Save a completed job's images or videos (and a JSON sidecar) to the output directory. Free.",
              {**READ_HINTS, "read_only_hint": False}),
     FreeTool("list_jobs", a.ListArgs, t.list_jobs, JobList, "account", "List recent jobs",
              "List jobs sent or seen from this machine (newest first), and submissions whose outcome is unknown. "
@@ -131,8 +131,8 @@ FREE_TOOLS: tuple[FreeTool, ...] = (
              "Show the account balance (points, credits, USD) and plan. Free.", READ_HINTS,
              dialects=frozenset({"legnext"})),
     FreeTool("estimate_cost", a.EstimateArgs, t.estimate_cost, t.CostEstimate, "core", "Estimate cost (sends nothing)",
-             "Check and price a call to a paid tool without sending it: the same checks as the tool (flags, parent "
-             "job, budget). Free.", READ_HINTS),
+             "Check and price a paid tool call without sending it (the tool's own checks: flags, parent job, "
+             "budget). Free.", READ_HINTS),
 )
 BY_NAME: dict[str, PaidTool | FreeTool] = {**{s.name: s for s in PAID_TOOLS}, **{s.name: s for s in FREE_TOOLS}}
 PAID_BY_NAME: dict[str, PaidTool] = {spec.name: spec for spec in PAID_TOOLS}
@@ -206,8 +206,11 @@ def unknown_arguments(tool: str, unknown: list[str], known: list[str]) -> str:
     for key in unknown[:5]:
         close = difflib.get_close_matches(key.lower().replace("-", "_"), known, n=1, cutoff=0.6)
         parts.append(f"{key[:40]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    waiting = {"wait", "timeout_s", "include_preview"} & set(unknown) - set(known)
+    hint = (f" {tool} submits and returns the job_id at once; wait for the result with wait_for_job (it takes "
+            "timeout_s and include_preview)." if waiting else "")
     return (f"{tool} has no argument {', '.join(parts)}. Nothing was sent. Its arguments are: "
-            f"{', '.join(known) or 'none'}.")
+            f"{', '.join(known) or 'none'}.{hint}")
 
 
 def _string_options(annotation: Any) -> tuple[str, ...]:

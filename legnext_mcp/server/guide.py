@@ -14,7 +14,7 @@ def parameters_guide() -> str:
         "Put parameters at the end of the prompt: `a lighthouse at dusk --ar 3:2 --s 250 --v 7`.",
         f"Default model: v{DEFAULT_VERSION}. Models: {versions_text(VERSIONS)} (`--niji 6`). "
         "Use `--v` or `--niji`, not both. Each flag at most once.",
-        "imagine and generate_and_wait also take these as typed arguments (aspect_ratio, stylize, ...).",
+        "imagine also takes the common ones as typed arguments (aspect_ratio, stylize, ...).",
         "",
         "| flag | values | models |",
         "|---|---|---|",

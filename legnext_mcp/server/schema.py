@@ -10,7 +10,9 @@ From a pydantic schema, keep every type, enum, range, required list and descript
   there, even at the root; unknown arguments are refused by the server either way, and OpenAI strict
   clients add ``false`` themselves (openai-agents then keeps ``get_balance``, which takes no arguments,
   non-strict: harmless, where the alternative broke every tool for Gemini);
-* no ``title`` and no ``default: null`` (noise in the model's context).
+* no ``title`` and no ``default: null`` (noise in the model's context);
+* in input schemas, one description per argument: nested objects' descriptions (class docstrings, written
+  for Python readers) are dropped; the argument's own line says what the model needs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-_WAITING = ("wait", "timeout_s", "include_preview")
+_WAITING = ("timeout_s", "include_preview")
 
 
 def _resolve(schema: Any, defs: dict[str, Any]) -> Any:
@@ -94,10 +96,27 @@ def _published() -> dict[str, dict[str, Any]]:
     return loaded
 
 
+def _undescribed(schema: Any) -> Any:
+    """``schema`` without descriptions (a ``properties`` map's keys are names, kept as they are)."""
+    if isinstance(schema, list):
+        return [_undescribed(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    return {key: ({name: _undescribed(sub) for name, sub in value.items()} if key == "properties"
+                  else _undescribed(value)) for key, value in schema.items() if key != "description"}
+
+
+def _one_description(argument: dict[str, Any]) -> dict[str, Any]:
+    """An argument's schema with its own description and none below it."""
+    inner = {key: _undescribed(value) for key, value in argument.items() if key != "description"}
+    return {**inner, **({"description": argument["description"]} if "description" in argument else {})}
+
+
 def make_input_schema(model: type[BaseModel]) -> dict[str, Any]:
     schema = portable(model.model_json_schema())
     properties = schema.get("properties", {})
-    schema["properties"] = {name: properties[name] for name in field_order(model) if name in properties}
+    schema["properties"] = {name: _one_description(properties[name]) for name in field_order(model)
+                            if name in properties}
     return schema
 
 

@@ -26,7 +26,7 @@ async def tool_table() -> str:
         # The lean list drops hints equal to the spec's defaults (read-only and idempotent default to false).
         kind = "paid" if hints and not hints.read_only_hint and not hints.idempotent_hint else "free"
         names = list(tool.input_schema.get("properties", {}))
-        # The typed Midjourney parameters of imagine/generate_and_wait would swamp the column.
+        # The typed Midjourney parameters of imagine would swamp the column.
         args = ", ".join(names) if len(names) <= 8 else ", ".join(names[:2]) + f", ... {len(names) - 2} more"
         summary = " ".join((tool.description or "").split())
         rows.append(f"| `{tool.name}({args})` | {summary} | {kind} | {'yes' if tool.name in relay else 'no'} |")

@@ -111,13 +111,19 @@ async def respond(svc: Services, job: Job, *, include_preview: bool = False, est
     """A tool result for a job: text, structure, optional preview. A failed job is an error result that still
     carries its structure (the reason; nothing charged)."""
     result = await describe_job(svc, job, saved_files=saved_files, estimated=estimated, notes=notes)
-    content = result_content(svc, result)
-    if include_preview and job.is_terminal and (job.grid_url or job.image_count):
-        small = await svc.outputs.preview(job)
-        if small is not None:
-            content.append(ImageContent(type="image", data=base64.b64encode(small).decode(), mime_type="image/jpeg"))
+    content = result_content(svc, result) + (await preview(svc, job) if include_preview else [])
     return CallToolResult(content=content, structured_content=result.structured(),
         is_error=job.status.value == "failed")
+
+
+async def preview(svc: Services, job: Job) -> list[ContentBlock]:
+    """A small JPEG of a finished job's images, as an image block (none when there is nothing to show)."""
+    if not (job.is_terminal and (job.grid_url or job.image_count)):
+        return []
+    small = await svc.outputs.preview(job)
+    if small is None:
+        return []
+    return [ImageContent(type="image", data=base64.b64encode(small).decode(), mime_type="image/jpeg")]
 
 
 # --- waiting with progress -------------------------------------------------------------------------------
@@ -306,8 +312,8 @@ async def wait_for_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     results = [await describe_job(svc, job) for job in jobs]
     batch = JobBatch(jobs=results, all_done=all(r.done for r in results))
     content: list[ContentBlock] = []
-    for result in results:
-        content += result_content(svc, result)
+    for job, result in zip(jobs, results, strict=True):
+        content += result_content(svc, result) + (await preview(svc, job) if call.wants_preview() else [])
     return CallToolResult(content=content, structured_content=batch.structured(),
                           is_error=any(r.status == "failed" for r in results))
 

@@ -191,9 +191,11 @@ async def test_the_gallery_works_on_a_relay(host: Host) -> None:
 
 async def test_a_video_job_shows_its_videos_and_their_follow_ups(host: Host) -> None:
     grid = await host.client.call_tool("generate_and_wait", {"prompt": "waves"})
-    arguments = {"job_id": grid.structured_content["job_id"], "image_no": 3, "wait": True}
-    result = await host.client.call_tool("video_diffusion", arguments)
-    job = result.structured_content
+    arguments = {"job_id": grid.structured_content["job_id"], "image_no": 3}
+    submitted = await host.client.call_tool("video_diffusion", arguments)
+    waited = await host.client.call_tool("wait_for_job", {"job_ids": [submitted.structured_content["job_id"]]})
+    job = waited.structured_content["jobs"][0]
+    result = await host.client.call_tool("get_job", {"job_id": job["job_id"]})
     assert job["status"] == "completed" and len(job["video_urls"]) == 4
     await host.start(arguments, result, {})
     # a poster for each video from resources/read; the video files themselves stay behind the default CSP
@@ -212,7 +214,7 @@ async def test_a_video_job_shows_its_videos_and_their_follow_ups(host: Host) -> 
 
 async def test_describe_offers_each_suggested_prompt(host: Host) -> None:
     arguments = {"image_url": "https://example.com/fox.png"}
-    result = await host.client.call_tool("describe", {**arguments, "wait": True})
+    result = await host.client.call_tool("describe", arguments)
     prompts = result.structured_content["prompts"]
     await host.start(arguments, result, {})
     await wait_for(host, "[...document.querySelectorAll('button[data-tool]')].every(b => !b.disabled)")

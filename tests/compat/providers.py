@@ -23,7 +23,8 @@ from typing import Any
 JOB_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: describe's first suggested prompt, in the text or in structured content.
 PROMPT = re.compile(r'Prompt 1: (.+)|"prompts": ?\["((?:[^"\\]|\\.)*)"')
-CHAIN = ("describe", "generate_and_wait", "upscale")
+#: The chain the scripted model runs (job tools submit and return; wait_for_job waits for the upscale).
+CHAIN = ("describe", "generate_and_wait", "upscale", "wait_for_job")
 #: How many tools legnext-mcp serves.
 TOOLS = 27
 
@@ -71,13 +72,14 @@ class Script:
             self.final = f"Upscaled: job {ids[0]}" if ids else "no job id reached the model"
             return None
         if step == 0:
-            arguments: dict[str, Any] = {"image_url": self.image_url, "wait": True}
+            arguments: dict[str, Any] = {"image_url": self.image_url}
         elif step == 1:
             found = PROMPT.search(results[0])
             arguments = {"prompt": (found.group(1) or found.group(2)) if found else "missing"}
         else:  # the first id in a result is its job's (the next steps repeat it)
-            ids = JOB_ID.findall(results[1])
-            arguments = {"job_id": ids[0] if ids else "missing", "image_no": 0, "wait": True}
+            ids = JOB_ID.findall(results[step - 1])
+            found_id = ids[0] if ids else "missing"
+            arguments = {"job_id": found_id, "image_no": 0} if step == 2 else {"job_ids": [found_id]}
         name = self.tool_name(tools, CHAIN[step])
         schema = tools.get(name, {})
         if schema.get("strict"):  # a strict client sends every argument, null for "not given"
@@ -289,18 +291,20 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def assert_chain(provider: Provider, api: str) -> None:
-    """The scripted model saw all tools, then three tool results, each with what the next step needs (job id,
+    """The scripted model saw all tools, then four tool results, each with what the next step needs (job id,
     status, the four image URLs, the seed, the next steps), and answered with the upscale's job id."""
     turns = [t for t in provider.turns if t.api == api]
     assert not provider.errors, provider.errors
-    assert len(turns) == 4, [len(t.results) for t in turns]
+    assert len(turns) == len(CHAIN) + 1, [len(t.results) for t in turns]
     names = {name.rsplit("__", 1)[-1] for name in turns[0].tools}
     assert len(names) >= TOOLS, sorted(names)
-    describe, generate, upscale = turns[3].results
+    describe, generate, submitted, upscale = turns[-1].results
     assert "describe" in describe and "completed" in describe and PROMPT.search(describe), describe[:400]
     job = JOB_ID.findall(generate)[0]
     assert "diffusion" in generate and "completed" in generate, generate[:400]
     assert all(f"/{job}_{n}.png" in generate for n in range(4)), generate[:800]
     assert re.search(r'[Ss]eed"?:\s*"?\d+', generate) and "upscale" in generate, generate[:800]
-    assert "upscale" in upscale and "completed" in upscale and job not in JOB_ID.findall(upscale)[:1], upscale[:400]
+    assert "upscale" in submitted and "wait_for_job" in submitted, submitted[:400]  # its next step
+    assert JOB_ID.findall(submitted)[0] == JOB_ID.findall(upscale)[0] != job, (submitted[:200], upscale[:200])
+    assert "upscale" in upscale and "completed" in upscale, upscale[:400]
     assert provider.script.final == f"Upscaled: job {JOB_ID.findall(upscale)[0]}", provider.script.final

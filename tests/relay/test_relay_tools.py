@@ -47,6 +47,13 @@ class Relay:
         structured: dict[str, Any] = result.structured_content
         return structured
 
+    async def done(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Submit with ``tool``, then wait for the job with wait_for_job (job tools return at once)."""
+        submitted = await self.ok(tool, arguments)
+        waited = await self.ok("wait_for_job", {"job_ids": [submitted["job_id"]]})
+        job: dict[str, Any] = waited["jobs"][0]
+        return job
+
     def posts(self, name: str) -> list[dict[str, Any]]:
         """The JSON bodies POSTed to ``/mj/submit/{name}``, in order."""
         return [json.loads(r.body) for r in self.app.stats.requests
@@ -85,7 +92,7 @@ async def made(relay: Relay, prompt: str = "a lighthouse at dusk") -> dict[str, 
 
 async def upscaled(relay: Relay) -> dict[str, Any]:
     grid = await made(relay)
-    return await relay.ok("upscale", {"job_id": grid["job_id"], "image_no": 1, "wait": True})
+    return await relay.done("upscale", {"job_id": grid["job_id"], "image_no": 1})
 
 
 async def test_the_tool_list_is_what_the_protocol_serves(relay: Relay) -> None:
@@ -124,9 +131,9 @@ async def _grid(relay: Relay, url: str) -> bytes:
 async def test_follow_ups_press_the_parents_own_buttons(relay: Relay) -> None:
     grid = await made(relay)
     buttons = {b["customId"] for b in relay.app.engine.buttons(relay.app.engine.tasks[grid["job_id"]])}
-    up = await relay.ok("upscale", {"job_id": grid["job_id"], "image_no": 2, "wait": True})
-    var = await relay.ok("variation", {"job_id": grid["job_id"], "image_no": 3, "wait": True})
-    rer = await relay.ok("reroll", {"job_id": grid["job_id"], "wait": True})
+    up = await relay.done("upscale", {"job_id": grid["job_id"], "image_no": 2})
+    var = await relay.done("variation", {"job_id": grid["job_id"], "image_no": 3})
+    rer = await relay.done("reroll", {"job_id": grid["job_id"]})
     pressed = [body["customId"] for body in relay.posts("action")]
     assert set(pressed) <= buttons
     assert pressed[0].startswith("MJ::JOB::upsample::3::") and pressed[1].startswith("MJ::JOB::variation::4::")
@@ -150,12 +157,12 @@ async def test_button_hashes_differ_per_run_and_are_never_built(tmp_path: Path, 
 async def test_single_image_actions(relay: Relay) -> None:
     up = await upscaled(relay)
     jid = up["job_id"]
-    strong = await relay.ok("variation", {"job_id": jid, "image_no": 0, "type": "strong", "wait": True})
-    creative = await relay.ok("upscale", {"job_id": jid, "image_no": 0, "type": "creative", "wait": True})
+    strong = await relay.done("variation", {"job_id": jid, "image_no": 0, "type": "strong"})
+    creative = await relay.done("upscale", {"job_id": jid, "image_no": 0, "type": "creative"})
     for direction in ("left", "right", "up", "down"):
-        panned = await relay.ok("pan", {"job_id": jid, "image_no": 0, "direction": direction, "wait": True})
+        panned = await relay.done("pan", {"job_id": jid, "image_no": 0, "direction": direction})
         assert panned["status"] == "completed" and panned["task_type"] == "pan"
-    zoomed = await relay.ok("outpaint", {"job_id": jid, "image_no": 0, "scale": 2, "wait": True})
+    zoomed = await relay.done("outpaint", {"job_id": jid, "image_no": 0, "scale": 2})
     pressed = [body["customId"] for body in relay.posts("action")][1:]
     assert pressed[0].startswith("MJ::JOB::high_variation::1::")
     assert "_creative::" in pressed[1]
@@ -176,8 +183,7 @@ async def test_pan_on_a_grid_says_to_upscale_first(relay: Relay) -> None:
 async def test_inpaint_goes_through_the_modal_with_a_drawn_mask(relay: Relay) -> None:
     up = await upscaled(relay)
     area = {"width": 1000, "height": 1000, "points": [100, 100, 600, 100, 600, 600, 100, 600]}
-    job = await relay.ok("inpaint", {"job_id": up["job_id"], "image_no": 0, "areas": [area],
-                                     "wait": True})
+    job = await relay.done("inpaint", {"job_id": up["job_id"], "image_no": 0, "areas": [area]})
     assert job["status"] == "completed" and job["task_type"] == "inpaint"
     action = relay.posts("action")[-1]
     assert action["customId"].startswith("MJ::Inpaint::")
@@ -191,22 +197,21 @@ async def test_inpaint_goes_through_the_modal_with_a_drawn_mask(relay: Relay) ->
 
 async def test_custom_zoom_goes_through_the_modal_with_the_zoom_in_the_prompt(relay: Relay) -> None:
     up = await upscaled(relay)
-    job = await relay.ok("outpaint", {"job_id": up["job_id"], "image_no": 0, "scale": 1.8, "wait": True})
+    job = await relay.done("outpaint", {"job_id": up["job_id"], "image_no": 0, "scale": 1.8})
     assert job["status"] == "completed"
     assert relay.posts("action")[-1]["customId"].startswith("MJ::CustomZoom::")
     assert relay.posts("modal")[0]["prompt"].endswith("--zoom 1.8")
 
 
 async def test_describe_shorten_and_blend(relay: Relay) -> None:
-    described = await relay.ok("describe", {"image_url": "https://example.com/red-fox-in-snow.jpg", "wait": True})
+    described = await relay.ok("describe", {"image_url": "https://example.com/red-fox-in-snow.jpg"})
     assert len(described["prompts"]) == 4
     assert described["prompts"][0].startswith("red fox in snow")  # the keycap numbers are taken off
     shortened = await relay.ok("shorten", {"prompt": "a very detailed majestic lighthouse standing on rocky cliffs "
-                                                     "during a dramatic thunderstorm", "wait": True})
+                                                     "during a dramatic thunderstorm"})
     assert shortened["prompts"] and "lighthouse" in shortened["prompts"][0]
     one, two = await made(relay, "one"), await made(relay, "two")
-    blended = await relay.ok("blend", {"image_urls": [one["grid_url"], two["grid_url"]], "aspect_ratio": "3:2",
-                                       "wait": True})
+    blended = await relay.done("blend", {"image_urls": [one["grid_url"], two["grid_url"]], "aspect_ratio": "3:2"})
     assert blended["status"] == "completed" and blended["task_type"] == "blend"
     sent = relay.posts("blend")[0]
     assert sent["dimensions"] == "LANDSCAPE"
@@ -332,39 +337,37 @@ async def test_budget_with_an_unknown_price_is_refused(tmp_path: Path, mode: str
 
 async def test_remix_presses_with_enable_remix_and_confirms_the_new_prompt(relay: Relay) -> None:
     grid = await made(relay)
-    job = await relay.ok("remix", {"job_id": grid["job_id"], "image_no": 1, "remix_prompt": "a lighthouse in snow",
-                                   "mode": "subtle", "wait": True})
+    job = await relay.done("remix", {"job_id": grid["job_id"], "image_no": 1, "remix_prompt": "a lighthouse in snow",
+                                   "mode": "subtle"})
     assert job["status"] == "completed" and job["prompt"] == "a lighthouse in snow"
     action = relay.posts("action")[-1]
     assert action["customId"].startswith("MJ::JOB::variation::2::")
     assert action["enableRemix"] is True and action["strong"] is False
     assert relay.posts("modal") == [{"taskId": job["job_id"], "prompt": "a lighthouse in snow"}]
-    up = await relay.ok("upscale", {"job_id": grid["job_id"], "image_no": 0, "wait": True})
-    panned = await relay.ok("pan", {"job_id": up["job_id"], "image_no": 0, "direction": "left",
-                                    "remix_prompt": "a lighthouse and a ship", "wait": True})
+    up = await relay.done("upscale", {"job_id": grid["job_id"], "image_no": 0})
+    panned = await relay.done("pan", {"job_id": up["job_id"], "image_no": 0, "direction": "left",
+                                    "remix_prompt": "a lighthouse and a ship"})
     assert panned["prompt"] == "a lighthouse and a ship"
     assert relay.posts("action")[-1]["enableRemix"] is True and len(relay.posts("modal")) == 2
     assert relay.app.stats.max_identical_submissions() == 1
 
 
 async def test_retexture_sends_the_image_and_prompt(relay: Relay) -> None:
-    job = await relay.ok("retexture", {"image_url": "https://example.com/chair.png",
-                                       "remix_prompt": "made of glass", "wait": True})
+    job = await relay.done("retexture", {"image_url": "https://example.com/chair.png",
+                                       "remix_prompt": "made of glass"})
     assert job["status"] == "completed" and job["task_type"] == "retexture"
     assert relay.posts("retexture") == [{"prompt": "made of glass", "image": "https://example.com/chair.png"}]
 
 
 async def test_video_from_an_upscaled_image_then_extended(relay: Relay, tmp_path: Path) -> None:
     up = await upscaled(relay)
-    video = await relay.ok("video_diffusion", {"job_id": up["job_id"], "image_no": 0,
-                                               "prompt": "waves rolling --motion high --bs 2", "video_type": "720p",
-                                               "wait": True, "timeout_s": 30})
+    video = await relay.done("video_diffusion", {"job_id": up["job_id"], "image_no": 0,
+                                                 "prompt": "waves rolling --motion high --bs 2", "video_type": "720p"})
     assert video["status"] == "completed" and len(video["video_urls"]) == 2
     sent = relay.posts("video")[0]
     assert sent == {"prompt": "waves rolling", "image": up["image_urls"][0], "videoType": "vid_1.1_i2v_720",
                     "motion": "high", "batchSize": 2}
-    longer = await relay.ok("extend_video", {"job_id": video["job_id"], "video_no": 1, "wait": True,
-                                             "timeout_s": 30})
+    longer = await relay.done("extend_video", {"job_id": video["job_id"], "video_no": 1})
     assert longer["status"] == "completed"
     assert relay.posts("video")[1] == {"action": "extend", "taskId": video["job_id"], "index": 1, "prompt": ""}
     saved = await relay.ok("save_images", {"job_id": video["job_id"]})
@@ -377,12 +380,11 @@ async def test_video_from_an_upscaled_image_then_extended(relay: Relay, tmp_path
 async def test_inpaint_with_a_mask_url_and_zoom_out_1_5(relay: Relay) -> None:
     up = await upscaled(relay)
     mask_source = await made(relay, "a mask")  # any image the relay serves stands in for the user's mask
-    job = await relay.ok("inpaint", {"job_id": up["job_id"], "image_no": 0, "mask_url": mask_source["grid_url"],
-                                     "wait": True})
+    job = await relay.done("inpaint", {"job_id": up["job_id"], "image_no": 0, "mask_url": mask_source["grid_url"]})
     assert job["status"] == "completed"
     sent = relay.posts("modal")[-1]["maskBase64"]
     assert base64.b64decode(sent.split(",", 1)[1]) == await _grid(relay, mask_source["grid_url"])
-    zoomed = await relay.ok("outpaint", {"job_id": up["job_id"], "image_no": 0, "scale": 1.5, "wait": True})
+    zoomed = await relay.done("outpaint", {"job_id": up["job_id"], "image_no": 0, "scale": 1.5})
     assert zoomed["status"] == "completed"
     assert relay.posts("action")[-1]["customId"].startswith("MJ::Outpaint::75::")
 

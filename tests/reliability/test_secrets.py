@@ -64,12 +64,17 @@ async def exercise_everything(client: Client, seen: Surfaces) -> None:
     grid = await client.call_tool("generate_and_wait", {"prompt": "a fox --v 7 --draft"})
     seen.result("generate_and_wait", grid)
     parent = grid.structured_content["job_id"]
-    video = await client.call_tool("video_diffusion", {"image_url": IMG, "prompt": "waves --bs 2", "wait": True})
+    video = await client.call_tool("video_diffusion", {"image_url": IMG, "prompt": "waves --bs 2"})
     seen.result("video_diffusion", video)
+    clip = video.structured_content["job_id"]
+    seen.result("wait_for_job", await client.call_tool("wait_for_job", {"job_ids": [clip]}))
     for tool, arguments in CALLS.items():
-        result = await client.call_tool(tool, {**arguments(parent, video.structured_content["job_id"]),
-                                               "wait": True})
+        result = await client.call_tool(tool, arguments(parent, clip))
         seen.result(tool, result)
+        if result.structured_content and not result.structured_content.get("done"):
+            waited = await client.call_tool("wait_for_job", {"job_ids": [result.structured_content["job_id"]],
+                                                             "include_preview": True})
+            seen.result(f"wait_for_job after {tool}", waited)
     for tool, arguments in [
         ("wait_for_job", {"job_ids": [parent]}), ("get_job", {"job_id": parent}),
         ("save_images", {"job_id": parent, "folder": "canary"}), ("list_jobs", {"limit": 100}),

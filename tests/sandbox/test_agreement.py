@@ -199,10 +199,11 @@ async def test_two_sandbox_servers_in_turn_on_one_data_folder(tmp_path: Path) ->
         async with Client(params) as client:
             made = (await client.call_tool("generate_and_wait", {"prompt": "a fox"})).structured_content
         async with Client(params) as client:  # a host that restarts the server (or the Inspector CLI)
-            up = await client.call_tool("upscale", {"job_id": made["job_id"], "image_no": 2, "wait": True})
+            submitted = await client.call_tool("upscale", {"job_id": made["job_id"], "image_no": 2})
+            up = await client.call_tool("wait_for_job", {"job_ids": [submitted.structured_content["job_id"]]})
             saved = await client.call_tool("save_images", {"job_id": made["job_id"]})
     assert made["status"] == "completed"
-    assert not up.is_error and up.structured_content["status"] == "completed", up.content
+    assert not up.is_error and up.structured_content["jobs"][0]["status"] == "completed", up.content
     assert not saved.is_error and len(saved.structured_content["saved_files"]) == 5
 
 

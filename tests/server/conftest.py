@@ -28,6 +28,15 @@ class Harness:
     async def call(self, tool: str, arguments: dict[str, Any] | None = None, **kwargs: Any) -> Any:
         return await self.client.call_tool(tool, arguments or {}, **kwargs)
 
+    async def finished(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Submit with a job tool, then wait with wait_for_job (job tools return at once); the job's result."""
+        submitted = await self.call(tool, arguments)
+        assert not submitted.is_error, submitted.content[0].text
+        waited = await self.call("wait_for_job", {"job_ids": [submitted.structured_content["job_id"]]})
+        assert not waited.is_error, waited.content[0].text
+        job: dict[str, Any] = waited.structured_content["jobs"][0]
+        return job
+
 
 def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
     base = Settings(api_key=None, data_dir=tmp_path / "data", output_dir=tmp_path / "out", sandbox=True,

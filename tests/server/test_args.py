@@ -1,4 +1,4 @@
-"""The typed Midjourney parameters of imagine/generate_and_wait are bound to the prompt grammar's table
+"""The typed Midjourney parameters of imagine are bound to the prompt grammar's table
 (core.prompt.FLAGS): every range and choice the tools publish is the one the validator applies."""
 
 from __future__ import annotations

@@ -32,9 +32,9 @@ def _png(data: bytes) -> Image.Image:
 
 
 async def test_sandbox_pictures_keep_the_aspect_and_an_upscale_is_larger_than_its_source(harness: Harness) -> None:
-    grid = (await harness.call("generate_and_wait", {"prompt": "a lighthouse at dusk", "aspect_ratio": "3:2"}))
+    grid = (await harness.call("generate_and_wait", {"prompt": "a lighthouse at dusk --ar 3:2"}))
     job = grid.structured_content
-    up = (await harness.call("upscale", {"job_id": job["job_id"], "image_no": 1, "wait": True})).structured_content
+    up = await harness.finished("upscale", {"job_id": job["job_id"], "image_no": 1})
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(harness.sandbox)) as files:
         tile = _png((await files.get(job["image_urls"][1])).content)
         big = _png((await files.get(up["image_urls"][0])).content)

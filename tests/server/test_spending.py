@@ -58,8 +58,8 @@ async def test_a_prompt_breaking_a_rule_is_refused_without_any_request(harness: 
 
 
 async def test_typed_parameters_become_flags_and_clashes_cost_nothing(harness: Harness) -> None:
-    result = await harness.call("generate_and_wait", {"prompt": "a lighthouse", "aspect_ratio": "3:2", "stylize": 250,
-                                                      "version": "7", "raw": True, "seed": 7})
+    result = await harness.call("imagine", {"prompt": "a lighthouse", "aspect_ratio": "3:2", "stylize": 250,
+                                            "version": "7", "raw": True, "seed": 7})
     assert not result.is_error
     assert result.structured_content["prompt"] == "a lighthouse --ar 3:2 --s 250 --v 7 --raw --seed 7"
     before = harness.sandbox.stats.count()
@@ -79,8 +79,7 @@ async def test_follow_ups_are_checked_against_the_parent_before_spending(harness
     v8 = await finished_job(harness, "a fox --v 8.1")
     pending = (await harness.call("imagine", {"prompt": f"a fox {HANG_WORD}"})).structured_content
     failed = (await harness.call("generate_and_wait", {"prompt": f"a fox {FAIL_WORD}"})).structured_content
-    video = (await harness.call("video_diffusion", {"job_id": v7["job_id"], "image_no": 0, "prompt": "--bs 1",
-                                                    "wait": True})).structured_content
+    video = await harness.finished("video_diffusion", {"job_id": v7["job_id"], "image_no": 0, "prompt": "--bs 1"})
     assert video["status"] == "completed"
     sent = posts(harness)
     cases = [

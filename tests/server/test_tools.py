@@ -81,9 +81,23 @@ async def test_tools_list_declares_portable_schemas_descriptions_and_honest_anno
     assert effective(tools["list_jobs"].annotations)[3] is False
     assert tools["pan"].input_schema["properties"]["direction"]["enum"] == ["down", "right", "up", "left"]
     assert tools["upscale"].input_schema["properties"]["image_no"] == {
-        "description": "Which image of that job, 0-3 (its image_no)", "maximum": 3, "minimum": 0, "type": "integer"}
-    assert list(tools["upscale"].input_schema["properties"]) == [
-        "job_id", "image_no", "type", "wait", "timeout_s", "include_preview"]
+        "description": "Which of its 4 images", "maximum": 3, "minimum": 0, "type": "integer"}
+    assert list(tools["upscale"].input_schema["properties"]) == ["job_id", "image_no", "type"]
+    # Who waits: generate_and_wait and wait_for_job; every other job tool submits and returns (README "Performance").
+    waiting = {name for name, tool in tools.items() if {"wait", "timeout_s", "include_preview"} & set(
+        tool.input_schema["properties"])}
+    assert waiting == {"generate_and_wait", "wait_for_job"}
+    assert list(tools["wait_for_job"].input_schema["properties"]) == ["job_ids", "timeout_s", "include_preview"]
+    assert list(tools["generate_and_wait"].input_schema["properties"]) == ["prompt", "timeout_s", "include_preview"]
+
+
+async def test_a_waiting_argument_on_a_job_tool_is_refused_with_the_way_to_wait(harness: Harness) -> None:
+    parent = await _grid(harness)
+    posts = harness.sandbox.stats.count("POST")
+    refused = await harness.call("upscale", {"job_id": parent, "image_no": 0, "wait": True})
+    assert refused.is_error and "upscale has no argument 'wait'" in refused.content[0].text
+    assert "wait for the result with wait_for_job" in refused.content[0].text
+    assert harness.sandbox.stats.count("POST") == posts
 
 
 async def test_a_lean_schema_still_validates_the_full_argument_rules(harness: Harness) -> None:
@@ -129,8 +143,7 @@ async def _grid(harness: Harness, prompt: str = "a fox --v 7 --draft") -> str:
 
 
 async def _video(harness: Harness) -> str:
-    result = await harness.call("video_diffusion", {"image_url": IMG, "prompt": "waves --bs 2", "wait": True})
-    job_id: str = result.structured_content["job_id"]
+    job_id: str = (await harness.finished("video_diffusion", {"image_url": IMG, "prompt": "waves --bs 2"}))["job_id"]
     return job_id
 
 
@@ -263,6 +276,19 @@ async def test_include_preview_attaches_a_small_jpeg(harness: Harness) -> None:
     images = [b for b in result.content if b.type == "image"]
     assert len(images) == 1 and images[0].mime_type == "image/jpeg"
     assert len(images[0].data) * 3 / 4 <= harness.settings.preview_max_bytes
+
+
+async def test_wait_for_job_attaches_a_preview_per_finished_job_when_asked(harness: Harness) -> None:
+    parent = await _grid(harness)
+    jobs = [(await harness.call(tool, arguments)).structured_content["job_id"] for tool, arguments in (
+        ("upscale", {"job_id": parent, "image_no": 0}), ("describe", {"image_url": IMG}))]
+    plain = await harness.call("wait_for_job", {"job_ids": jobs})
+    assert plain.structured_content["all_done"] and not [b for b in plain.content if b.type == "image"]
+    shown = await harness.call("wait_for_job", {"job_ids": jobs, "include_preview": True})
+    images = [b for b in shown.content if b.type == "image"]
+    assert len(images) == 1 and images[0].mime_type == "image/jpeg"  # the upscale; a describe has no image
+    assert "base64" not in json.dumps(shown.structured_content) and images[0].data not in json.dumps(
+        shown.structured_content)
 
 
 async def test_save_images_writes_files_and_a_sidecar_in_the_output_dir(harness: Harness) -> None:

@@ -1,5 +1,5 @@
 // The official TypeScript SDK client against `legnext-mcp --sandbox` (stdio, or Streamable HTTP when a URL is
-// given): list the tools, run describe -> generate_and_wait -> upscale and an upload_paint with arguments its
+// given): list the tools, run describe -> generate_and_wait -> upscale -> wait_for_job and an upload_paint with arguments its
 // schema accepts. The SDK checks every structuredContent against the tool's outputSchema itself (callTool
 // throws when they disagree). Prints one JSON summary line for the pytest side to read.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -25,10 +25,11 @@ async function call(name, argumentsGiven) {
   return result;
 }
 
-const described = await call("describe", { image_url: "https://example.com/fox.png", wait: true });
+const described = await call("describe", { image_url: "https://example.com/fox.png" });
 const prompt = described.structuredContent.prompts[0];
 const grid = await call("generate_and_wait", { prompt });
-await call("upscale", { job_id: grid.structuredContent.job_id, image_no: 0, wait: true });
+const upscale = await call("upscale", { job_id: grid.structuredContent.job_id, image_no: 0 });
+await call("wait_for_job", { job_ids: [upscale.structuredContent.job_id] });
 await call("upload_paint", {
   image_url: "https://example.com/fox.png", canvas: { width: 1024, height: 1024 },
   image_position: { width: 512, height: 512, x: 256, y: 256 }, remix_prompt: "a snowy forest",
