@@ -25,6 +25,7 @@ from legnext_mcp import __version__
 from legnext_mcp.core import policy
 from legnext_mcp.core.errors import LocalValidationError, NetworkError, ServerError
 from legnext_mcp.core.urls import is_http_url, is_public_address, is_public_url
+from legnext_mcp.http.tls import tls_context
 
 #: Host name and port -> the addresses it resolves to.
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -70,6 +71,7 @@ class Downloader:
         if self._client is None:
             self._client = httpx2.AsyncClient(
                 transport=self._transport, follow_redirects=False,
+                verify=tls_context() if self._transport is None else True,
                 timeout=httpx2.Timeout(policy.DOWNLOAD_TIMEOUT_S, connect=policy.CONNECT_TIMEOUT_S),
                 headers={"user-agent": f"legnext-mcp/{__version__}"})
         return self._client

@@ -43,6 +43,7 @@ from legnext_mcp.core.errors import (
     SubmissionUncertainError,
 )
 from legnext_mcp.core.policy import Outcome, RequestKind
+from legnext_mcp.http.tls import tls_context
 
 log = logging.getLogger("legnext_mcp.http")
 
@@ -170,8 +171,8 @@ class ApiTransport:
         self._timeout = timeout
         self._rng = rng or random.Random()
         self._max_answer_bytes = max_answer_bytes
-        # Built on first use: each AsyncClient loads the CA bundle (~25 ms), which a server that only
-        # answers tools/list should not pay at start-up.
+        # Built on first use (its TLS context is shared with the download client, http/tls.py), so a server
+        # that only answers tools/list does not pay for loading the CA bundle at start-up.
         self._client: httpx2.AsyncClient | None = None
 
     @property
@@ -184,7 +185,7 @@ class ApiTransport:
                     pool=policy.POOL_TIMEOUT_S),
                 limits=httpx2.Limits(max_connections=policy.MAX_CONNECTIONS,
                                      max_keepalive_connections=policy.MAX_KEEPALIVE_CONNECTIONS),
-                follow_redirects=False,
+                follow_redirects=False, verify=tls_context() if self._transport is None else True,
                 headers={"user-agent": f"legnext-mcp/{__version__}", "accept": "application/json"},
             )
         return self._client

@@ -120,8 +120,29 @@ def make_input_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
+def _absent_not_null(schema: Any) -> Any:
+    """Optional result fields as their type alone: ``OutputModel.structured`` leaves out a null (or empty)
+    field instead of sending it, so the schema need not allow null. Half the subschemas go, and with them half
+    the time a client spends checking the schema: the Python SDK compiles it once per session and tool, the 1.x
+    clients the frameworks use on every call (tests/server/test_tools.py checks results against it)."""
+    if isinstance(schema, list):
+        return [_absent_not_null(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: ({name: _absent_not_null(sub) for name, sub in value.items()} if key == "properties"
+                 else _absent_not_null(value)) for key, value in schema.items()}
+    required = set(out.get("required", []))
+    for name, sub in out.get("properties", {}).items():
+        options = sub.get("anyOf")
+        if name not in required and isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
+            kept = next(option for option in options if option != {"type": "null"})
+            out["properties"][name] = {**kept, **{k: v for k, v in sub.items() if k != "anyOf"}}
+    return out
+
+
 def make_output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    return portable(model.model_json_schema())
+    result: dict[str, Any] = _absent_not_null(portable(model.model_json_schema()))
+    return result
 
 
 def schema_key(kind: str, model: type[BaseModel]) -> str:
