@@ -29,6 +29,7 @@ from legnext_mcp.ledger import Ledger
 from legnext_mcp.sandbox import HANG_WORD, Engine, Fault, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
+from legnext_mcp.server.run import ServeError, http_app
 from legnext_mcp.service.outputs import shrink
 from legnext_mcp.settings import Settings, SettingsError
 from tests.conftest import FAST, make_client
@@ -94,12 +95,19 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return {**env, "LEGNEXT_DATA_DIR": str(tmp_path / "data"), "LEGNEXT_OUTPUT_DIR": str(tmp_path / "out"), **extra}
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10"])  # noqa: S104 - what is refused
-def test_an_open_bind_without_a_token_refuses_to_start(tmp_path: Path, host: str) -> None:
-    out = subprocess.run([sys.executable, "-m", "legnext_mcp.cli", "--sandbox", "--transport", "http", "--host", host,
-                          "--port", str(_free_port())], env=_env(tmp_path), capture_output=True, text=True,
-                         timeout=60)
+def test_an_open_bind_without_a_token_refuses_to_start(tmp_path: Path) -> None:
+    # End to end once (exit code 2, one line naming the fix), then every kind of open address through the
+    # same check the command runs before it binds.
+    out = subprocess.run([sys.executable, "-m", "legnext_mcp.cli", "--sandbox", "--transport", "http", "--host",
+                          "0.0.0.0", "--port", str(_free_port())], env=_env(tmp_path),  # noqa: S104
+                         capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and "LEGNEXT_HTTP_TOKEN" in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    settings = harness_settings(tmp_path)
+    for host in ("0.0.0.0", "::", "192.0.2.10", "[::]"):  # noqa: S104 - what is refused
+        with pytest.raises(ServeError, match="LEGNEXT_HTTP_TOKEN"):
+            http_app(build_server(settings), settings, host=host, port=8000)
+    for host in ("127.0.0.1", "localhost", "::1"):  # loopback needs no token
+        assert http_app(build_server(settings), settings, host=host, port=8000) is not None
 
 
 #: An MCP initialize over Streamable HTTP, as a 2025-11-25 client sends it.
