@@ -147,6 +147,10 @@ class MidjourneyParams(ToolArgs):
             PromptError / LocalValidationError: a rule of the prompt grammar, or a weight without its reference.
         """
         params = {name: getattr(self, name) for name in MidjourneyParams.model_fields}
+        written = len(prompt) + sum(len(value) for value in params.values() if isinstance(value, str))
+        if written > MAX_TEXT:  # the prompt's one limit, checked before any text is parsed
+            raise LocalValidationError(f"The prompt with its parameters is {written} characters; the API takes at "
+                                       f"most {MAX_TEXT}.")
         for weight, reference in (("sw", "sref"), ("ow", "oref"), ("cw", "cref")):
             if params[weight] is not None and params[reference] is None and f"--{reference}" not in prompt:
                 raise LocalValidationError(f"{weight} weighs the {reference} reference: give {reference} too, or leave "

@@ -66,7 +66,8 @@ async def test_typed_parameters_become_flags_and_clashes_cost_nothing(harness: H
     for arguments in ({"prompt": "a lighthouse --ar 1:1", "aspect_ratio": "3:2"},
                       {"prompt": "a lighthouse", "version": "8.1", "quality": 2},
                       {"prompt": "a lighthouse", "version": "8", "speed": "turbo"},
-                      {"prompt": "a lighthouse", "stylize": 5000}):
+                      {"prompt": "a lighthouse", "stylize": 5000},
+                      {"prompt": "a lighthouse", "no": "x" * 9000}):  # the prompt's length limit, flags included
         refused = await harness.call("imagine", arguments)
         assert refused.is_error, arguments
     assert harness.sandbox.stats.count() == before
