@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -40,21 +41,23 @@ def _resolve(schema: Any, defs: dict[str, Any]) -> Any:
     return {key: _resolve(value, defs) for key, value in schema.items() if key != "$defs"}
 
 
-def _clean(schema: Any) -> Any:
+def _rebuild(schema: Any, node: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """``schema`` rebuilt bottom-up with ``node`` applied to every subschema (a ``properties`` map's keys are
+    argument names, not keywords: its values are the subschemas)."""
     if isinstance(schema, list):
-        return [_clean(item) for item in schema]
+        return [_rebuild(item, node) for item in schema]
     if not isinstance(schema, dict):
         return schema
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in ("title", "exclusiveMinimum", "exclusiveMaximum") or (key == "default" and value is None):
-            continue
-        if key == "additionalProperties":
-            continue
-        if key == "properties":
-            out[key] = {name: _clean(sub) for name, sub in value.items()}
-        else:
-            out[key] = _clean(value)
+    return node({key: ({name: _rebuild(sub, node) for name, sub in value.items()} if key == "properties"
+                       else _rebuild(value, node)) for key, value in schema.items()})
+
+
+_DROPPED = ("title", "exclusiveMinimum", "exclusiveMaximum", "additionalProperties")
+
+
+def _clean_node(schema: dict[str, Any]) -> dict[str, Any]:
+    out = {key: value for key, value in schema.items()
+           if key not in _DROPPED and not (key == "default" and value is None)}
     options = out.get("anyOf")
     if isinstance(options, list) and len(options) == 1:  # a union of one: the option itself
         return {**options[0], **{k: v for k, v in out.items() if k != "anyOf"}}
@@ -64,7 +67,7 @@ def _clean(schema: Any) -> Any:
 def portable(schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``schema`` in the portable form described above."""
     inlined = _resolve(schema, schema.get("$defs", {}))
-    cleaned = _clean(inlined)
+    cleaned = _rebuild(inlined, _clean_node)
     assert isinstance(cleaned, dict)
     if cleaned.get("type") == "object":
         cleaned.setdefault("properties", {})
@@ -96,19 +99,13 @@ def _published() -> dict[str, dict[str, Any]]:
     return loaded
 
 
-def _undescribed(schema: Any) -> Any:
-    """``schema`` without descriptions (a ``properties`` map's keys are names, kept as they are)."""
-    if isinstance(schema, list):
-        return [_undescribed(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    return {key: ({name: _undescribed(sub) for name, sub in value.items()} if key == "properties"
-                  else _undescribed(value)) for key, value in schema.items() if key != "description"}
+def _undescribed(schema: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in schema.items() if key != "description"}
 
 
 def _one_description(argument: dict[str, Any]) -> dict[str, Any]:
     """An argument's schema with its own description and none below it."""
-    inner = {key: _undescribed(value) for key, value in argument.items() if key != "description"}
+    inner = {key: _rebuild(value, _undescribed) for key, value in argument.items() if key != "description"}
     return {**inner, **({"description": argument["description"]} if "description" in argument else {})}
 
 
@@ -120,28 +117,23 @@ def make_input_schema(model: type[BaseModel]) -> dict[str, Any]:
     return schema
 
 
-def _absent_not_null(schema: Any) -> Any:
+def _absent_not_null(schema: dict[str, Any]) -> dict[str, Any]:
     """Optional result fields as their type alone: ``OutputModel.structured`` leaves out a null (or empty)
     field instead of sending it, so the schema need not allow null. Half the subschemas go, and with them half
     the time a client spends checking the schema: the Python SDK compiles it once per session and tool, the 1.x
     clients the frameworks use on every call (tests/server/test_tools.py checks results against it)."""
-    if isinstance(schema, list):
-        return [_absent_not_null(item) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {key: ({name: _absent_not_null(sub) for name, sub in value.items()} if key == "properties"
-                 else _absent_not_null(value)) for key, value in schema.items()}
-    required = set(out.get("required", []))
-    for name, sub in out.get("properties", {}).items():
+    required = set(schema.get("required", []))
+    properties = dict(schema.get("properties", {}))
+    for name, sub in properties.items():
         options = sub.get("anyOf")
         if name not in required and isinstance(options, list) and len(options) == 2 and {"type": "null"} in options:
             kept = next(option for option in options if option != {"type": "null"})
-            out["properties"][name] = {**kept, **{k: v for k, v in sub.items() if k != "anyOf"}}
-    return out
+            properties[name] = {**kept, **{k: v for k, v in sub.items() if k != "anyOf"}}
+    return {**schema, "properties": properties} if "properties" in schema else schema
 
 
 def make_output_schema(model: type[BaseModel]) -> dict[str, Any]:
-    result: dict[str, Any] = _absent_not_null(portable(model.model_json_schema()))
+    result: dict[str, Any] = _rebuild(portable(model.model_json_schema()), _absent_not_null)
     return result
 
 
