@@ -28,12 +28,14 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
 from legnext_mcp.core.errors import BudgetExceededError, LocalValidationError
-from legnext_mcp.core.job import Job
+
+if TYPE_CHECKING:  # a pydantic model: imported with the first row read, not when the server opens the ledger
+    from legnext_mcp.core.job import Job
 
 SCHEMA_VERSION = 2
 #: A ``sending`` intent older than this is not in flight any more (a request is abandoned well before).
@@ -183,7 +185,8 @@ class Ledger:
                 raise LedgerError(f"{where[0].upper()}{where[1:]} was written by a newer legnext-mcp (schema "
                                   f"{version}, this one knows {SCHEMA_VERSION}). Upgrade legnext-mcp, {fix}.")
             db.execute("PRAGMA journal_mode=WAL")
-            self._migrate(db, version)
+            if version < SCHEMA_VERSION:  # a current file needs no write here: the probe below is the one write
+                self._migrate(db, version)
             with _transaction(db):  # proves the file can be written now, not mid-job
                 db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_at', ?)", (str(time.time()),))
             self._expire_dead_intents(db)
@@ -375,6 +378,8 @@ class Ledger:
 
     def _entry(self, row: tuple[Any, ...]) -> LedgerEntry:
         dialect, job_json, raw_json, prompt, parent, request_json, estimate, recorded_at, updated_at = row
+        from legnext_mcp.core.job import Job
+
         raw = json.loads(raw_json) if raw_json else {}
         if job_json:
             job = Job.model_validate_json(job_json).model_copy(update={"raw": raw})

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import (
+    CallToolResult,
+    Completion,
+    CompletionArgument,
+    CompletionContext,
+    GetPromptResult,
+    InputRequiredResult,
+    PromptReference,
+    ResourceTemplateReference,
+)
+from mcp_types import Prompt as MCPPrompt
+from mcp_types import Resource as MCPResource
+from mcp_types import ResourceTemplate as MCPResourceTemplate
 from mcp_types import Tool as MCPTool
 
 from legnext_mcp import __version__
 from legnext_mcp.dialects import operations_of
 from legnext_mcp.server.gallery import FREE_GALLERY_TOOLS, GalleryLinks, apps_extension
 from legnext_mcp.server.listing import CatalogKey, listing, paid_names
-from legnext_mcp.server.prompts import register_prompts
-from legnext_mcp.server.resources import register_resources
 from legnext_mcp.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,11 +56,43 @@ class Live:
 class LegnextServer(MCPServer["Services"]):
     """MCPServer that answers tools/list from the published rows and builds the tools on the first call (the
     argument models, handlers and service layer are most of our start-up time), and validates arguments
-    itself first, so every problem reaches the model in our words and no argument is silently dropped."""
+    itself first, so every problem reaches the model in our words and no argument is silently dropped.
 
-    def __init__(self, *args: Any, key: CatalogKey, **kwargs: Any) -> None:
+    Resources and prompts are registered on the first request about either: the SDK builds a validator for
+    each function it registers (~10 ms together at start-up), and most sessions only list and call tools."""
+
+    def __init__(self, *args: Any, key: CatalogKey, register_later: Callable[[MCPServer[Any]], None],
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.key = key
+        self._register_later: Callable[[MCPServer[Any]], None] | None = register_later
+
+    def _registered(self) -> None:
+        later, self._register_later = self._register_later, None
+        if later is not None:
+            later(self)
+
+    async def list_resources(self) -> list[MCPResource]:
+        self._registered()
+        return await super().list_resources()
+
+    async def list_resource_templates(self) -> list[MCPResourceTemplate]:
+        self._registered()
+        return await super().list_resource_templates()
+
+    async def read_resource(self, uri: Any, context: Context[Services, Any] | None = None
+                            ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        self._registered()
+        return await super().read_resource(uri, context)
+
+    async def list_prompts(self) -> list[MCPPrompt]:
+        self._registered()
+        return await super().list_prompts()
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
+                         context: Context[Services, Any] | None = None) -> GetPromptResult | InputRequiredResult:
+        self._registered()
+        return await super().get_prompt(name, arguments, context)
 
     async def list_tools(self) -> list[MCPTool]:
         return list(listing(self.key))
@@ -109,7 +152,30 @@ def build_server(settings: Settings, client: Any = None, *, dialect: Dialect | N
     server = LegnextServer("legnext", title="Legnext Midjourney", version=__version__,
                            instructions=INSTRUCTIONS.format(service=service), lifespan=lifespan,
                            log_level=settings.log_level, key=key, extensions=[apps_extension()],
-                           middleware=[GalleryLinks(shown_in_gallery)])
+                           middleware=[GalleryLinks(shown_in_gallery)],
+                           register_later=lambda started: _register_resources_and_prompts(started, live))
+    _register_completion(server, live)
+    return server
+
+
+def _register_completion(server: MCPServer[Any], live: Live) -> None:
+    """Job-id completion (resource templates and prompts) from the ledger. Registered at start, unlike the
+    resources: the SDK advertises the completions capability by whether a handler exists at the handshake."""
+
+    async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
+                       context: CompletionContext | None) -> Completion | None:
+        if argument.name != "job_id" or live.current is None:  # asked before the lifespan started: nothing known
+            return None
+        svc = live.current
+        ids = await svc.ledger.ids(svc.dialect.name, argument.value, limit=20)
+        return Completion(values=ids, total=len(ids), has_more=False)
+
+    server.completion()(complete)  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
+
+
+def _register_resources_and_prompts(server: MCPServer[Any], live: Live) -> None:
+    from legnext_mcp.server.prompts import register_prompts
+    from legnext_mcp.server.resources import register_resources
+
     register_resources(server, live)
     register_prompts(server)
-    return server

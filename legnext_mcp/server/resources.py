@@ -1,4 +1,4 @@
-"""Resources (jobs, job images, the parameter guide) and argument completion of job ids.
+"""Resources (jobs, job images, the parameter guide), registered with the first resources or prompts request.
 
 Every failure is a ``ResourceError`` with the real reason (an unknown job, an image number the job does not
 have), never the SDK's generic "Error creating resource from template".
@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
-from mcp_types import Completion, CompletionArgument, CompletionContext, PromptReference, ResourceTemplateReference
 
 from legnext_mcp.core.errors import LegnextError
 from legnext_mcp.core.ids import check_job_id
@@ -41,7 +40,7 @@ async def _job(svc: Services, job_id: str) -> Job:
 
 
 def register_resources(server: MCPServer[Any], live: Live) -> None:
-    """Attach the legnext:// resources and job-id completion to ``server``."""
+    """Attach the legnext:// resources to ``server``."""
 
     @server.resource("legnext://jobs", name="recent-jobs", title="Recent jobs", mime_type="application/json",
                      description="The 50 most recent jobs this machine knows (local history)")
@@ -87,12 +86,4 @@ def register_resources(server: MCPServer[Any], live: Live) -> None:
 
         return parameters_guide()
 
-    async def complete(ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
-                       context: CompletionContext | None) -> Completion | None:
-        if argument.name != "job_id" or live.current is None:  # asked before the lifespan started: nothing known
-            return None
-        svc = live.current
-        ids = await svc.ledger.ids(svc.dialect.name, argument.value, limit=20)
-        return Completion(values=ids, total=len(ids), has_more=False)
 
-    server.completion()(complete)  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped

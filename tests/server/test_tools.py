@@ -360,6 +360,33 @@ async def test_resources_serve_jobs_images_and_the_guide(harness: Harness) -> No
     assert "--draft" in guide and "v8.1" in guide
 
 
+async def test_resources_and_prompts_answer_when_they_are_a_sessions_first_request(tmp_path: Path,
+                                                                                     mode: str) -> None:
+    # they are registered with the first request about either (start-up time), whichever that is
+    async def guide(client: Client) -> None:
+        assert "--draft" in _text(await client.read_resource("legnext://guide/parameters"))
+
+    async def templates(client: Client) -> None:
+        listed = (await client.list_resource_templates()).resource_templates
+        assert {t.uri_template for t in listed} == {"legnext://jobs/{job_id}", "legnext://jobs/{job_id}/images/{index}"}
+
+    async def resources(client: Client) -> None:
+        uris = {str(r.uri) for r in (await client.list_resources()).resources}
+        assert {"legnext://jobs", "legnext://guide/parameters"} <= uris
+
+    async def prompts(client: Client) -> None:
+        assert [p.name for p in (await client.list_prompts()).prompts] == ["craft_prompt"]
+
+    async def prompt(client: Client) -> None:
+        got = await client.get_prompt("craft_prompt", {"subject": "a lighthouse"})
+        assert "a lighthouse" in str(got.messages[0].content)
+
+    for number, first in enumerate((guide, templates, resources, prompts, prompt)):
+        async with server_harness(tmp_path / str(number), mode) as fresh:
+            await first(fresh.client)
+            await templates(fresh.client)  # and registered once: nothing doubled afterwards
+
+
 async def test_job_ids_complete_from_the_ledger(harness: Harness) -> None:
     job_id = await _grid(harness)
     ref = ResourceTemplateReference(type="ref/resource", uri="legnext://jobs/{job_id}")
