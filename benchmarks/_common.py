@@ -17,12 +17,16 @@ MINIMAL = ROOT / "benchmarks" / "minimal_server.py"
 
 
 def legnext_params(*args: str, env: dict[str, str] | None = None) -> StdioServerParameters:
-    """``legnext-mcp`` over stdio with a dummy key and a throwaway data dir (nothing reaches the network
-    before a tool call)."""
+    """``legnext-mcp`` over stdio, started as hosts start it (the installed command beside this Python; ``python
+    -m legnext_mcp.cli`` where there is none), with a dummy key and a throwaway data dir (nothing reaches the
+    network before a tool call)."""
     data = tempfile.mkdtemp(prefix="legnext-bench-")
-    base = {**os.environ, "LEGNEXT_API_KEY": "bench-key", "LEGNEXT_DATA_DIR": data, "LEGNEXT_OUTPUT_DIR": data}
-    return StdioServerParameters(command=sys.executable, args=["-m", "legnext_mcp.cli", *args],
-                                 env={**base, **(env or {})})
+    env = {**os.environ, "LEGNEXT_API_KEY": "bench-key", "LEGNEXT_DATA_DIR": data, "LEGNEXT_OUTPUT_DIR": data,
+           **(env or {})}
+    command = Path(sys.executable).with_name("legnext-mcp")
+    if command.exists():
+        return StdioServerParameters(command=str(command), args=list(args), env=env)
+    return StdioServerParameters(command=sys.executable, args=["-m", "legnext_mcp.cli", *args], env=env)
 
 
 def minimal_params() -> StdioServerParameters:
