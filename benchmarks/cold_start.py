@@ -7,9 +7,9 @@ editable checkout under PYTHONDONTWRITEBYTECODE=1 would otherwise compile every 
 Both servers start once unmeasured first, and legnext-mcp keeps one data folder for all its runs: what a
 host's every start after the first looks like (the first start of all also creates the ledger file, ~4 ms).
 
-The ratio judged is the median of the paired ratios (each run of ours over the baseline run just before it):
+The ratio judged is the median of the paired ratios (each run of ours over the baseline run beside it):
 on a shared machine the speed drifts by more than the difference measured, and a pair sees the same drift.
-The ratio of the two medians is shown beside it."""
+The ratio of the two medians is shown too."""
 
 from __future__ import annotations
 

@@ -85,5 +85,3 @@ def register_resources(server: MCPServer[Any], live: Live) -> None:
         from legnext_mcp.server.guide import parameters_guide  # the flag table: imported when read
 
         return parameters_guide()
-
-
