@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import compileall
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import anyio
 import httpx2
@@ -18,14 +16,6 @@ from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
 collect_ignore = ["compat", "browser"]
 
 FAST = 2000.0  # simulated seconds per real second: a 40 s job takes 20 ms
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if not hasattr(config, "workerinput"):  # once, in the controller, before any worker or subprocess starts
-        # The suite starts many Python processes (stdio servers, the CLI, the skill scripts) that import the
-        # package from this checkout. Where PYTHONDONTWRITEBYTECODE is set (CI) none of them writes bytecode,
-        # so each compiled the whole package again (~2 s of CPU per start); compile it once here instead.
-        compileall.compile_dir(Path(__file__).resolve().parent.parent / "legnext_mcp", quiet=1)
 
 
 @pytest.fixture
