@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -61,16 +61,20 @@ class LegnextServer(MCPServer["Services"]):
     Resources and prompts are registered on the first request about either: the SDK builds a validator for
     each function it registers (~10 ms together at start-up), and most sessions only list and call tools."""
 
-    def __init__(self, *args: Any, key: CatalogKey, register_later: Callable[[MCPServer[Any]], None],
-                 **kwargs: Any) -> None:
+    def __init__(self, *args: Any, key: CatalogKey, live: Live, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.key = key
-        self._register_later: Callable[[MCPServer[Any]], None] | None = register_later
+        self._live = live
+        self._unregistered = True
 
     def _registered(self) -> None:
-        later, self._register_later = self._register_later, None
-        if later is not None:
-            later(self)
+        if self._unregistered:
+            from legnext_mcp.server.prompts import register_prompts
+            from legnext_mcp.server.resources import register_resources
+
+            self._unregistered = False
+            register_resources(self, self._live)
+            register_prompts(self)
 
     async def list_resources(self) -> list[MCPResource]:
         self._registered()
@@ -152,8 +156,7 @@ def build_server(settings: Settings, client: Any = None, *, dialect: Dialect | N
     server = LegnextServer("legnext", title="Legnext Midjourney", version=__version__,
                            instructions=INSTRUCTIONS.format(service=service), lifespan=lifespan,
                            log_level=settings.log_level, key=key, extensions=[apps_extension()],
-                           middleware=[GalleryLinks(shown_in_gallery)],
-                           register_later=lambda started: _register_resources_and_prompts(started, live))
+                           middleware=[GalleryLinks(shown_in_gallery)], live=live)
     _register_completion(server, live)
     return server
 
@@ -172,10 +175,3 @@ def _register_completion(server: MCPServer[Any], live: Live) -> None:
 
     server.completion()(complete)  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
 
-
-def _register_resources_and_prompts(server: MCPServer[Any], live: Live) -> None:
-    from legnext_mcp.server.prompts import register_prompts
-    from legnext_mcp.server.resources import register_resources
-
-    register_resources(server, live)
-    register_prompts(server)
