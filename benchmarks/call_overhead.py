@@ -14,6 +14,7 @@ from mcp import Client
 
 from benchmarks._common import median, p95, table
 from legnext_mcp.api import Clock, DiffusionRequest, LegnextClient
+from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
 from legnext_mcp.server import build_server
 from legnext_mcp.settings import Settings
@@ -35,7 +36,7 @@ async def main(calls: int = 300) -> str:
                     (await raw.get(f"v1/job/{job.job_id}", headers={"x-api-key": DEFAULT_KEY})).json()
                     direct.append(time.perf_counter() - start)
             for mode in ("legacy", "auto"):
-                async with Client(build_server(settings, client=api), mode=mode) as client:
+                async with Client(build_server(settings, dialect=LegnextDialect(api)), mode=mode) as client:
                     through = []
                     for _ in range(calls):
                         start = time.perf_counter()

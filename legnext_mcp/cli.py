@@ -1,17 +1,23 @@
 """``legnext-mcp`` command line: serve MCP (stdio or Streamable HTTP, optionally on the sandbox), ``sandbox``
 (serve a simulated API) and ``demo`` (the main job, end to end, as an MCP client).
 
-Heavy modules (the simulator, uvicorn, Pillow) are imported inside the commands that need them. Every
-failure to start is one line on stderr saying what and the fix, with exit code 2.
+Each command imports what it runs, in its own function (the command line is one of the package's lazy seams,
+ARCHITECTURE.md): ``--version`` and ``sandbox`` never load the MCP SDK, and serving never loads the simulator
+unless asked. Every failure to start is one line on stderr saying what and the fix, with exit code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import replace
 
+from legnext_mcp import __version__
 from legnext_mcp.dialects import DIALECTS
+from legnext_mcp.settings import Settings, SettingsError
 
 DEFAULT_SANDBOX_SCALE = 20.0  # a documented ~40 s image job finishes in about 2 s
 EXIT_CONFIG = 2
@@ -23,10 +29,6 @@ def _fail(message: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import logging
-
-    from legnext_mcp.settings import Settings, SettingsError
-
     try:
         settings = Settings.from_env(sandbox=args.sandbox, time_scale=args.time_scale if args.sandbox else 1.0,
                                      dialect=args.dialect)
@@ -35,41 +37,53 @@ def _serve(args: argparse.Namespace) -> int:
     # stdout is the MCP channel on stdio: logs go to stderr only.
     logging.basicConfig(stream=sys.stderr, level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from legnext_mcp.server.run import ServeError, serve
+    from legnext_mcp.server.run import ServeError, check_startup, serve
 
-    try:
-        return serve(settings, transport=args.transport, host=args.host, port=args.port)
-    except ServeError as exc:
-        return _fail(str(exc))
+    with ExitStack() as stack:
+        if settings.sandbox:  # the simulator on a loopback port, for as long as the server runs
+            from legnext_mcp.sandbox.run import start_sandbox
+            from legnext_mcp.sockets import PortTakenError
+
+            try:
+                check_startup(settings)  # the simulator writes into the data folder: check it first
+            except ServeError as exc:
+                return _fail(str(exc))
+            try:
+                base_url, key = start_sandbox(time_scale=settings.time_scale, state_dir=settings.sandbox_dir,
+                                              stack=stack, dialect=settings.dialect)
+            except PortTakenError as exc:
+                return _fail(f"sandbox: {exc}")
+            settings = replace(settings, base_url=base_url, api_key=key)
+        try:
+            return serve(settings, transport=args.transport, host=args.host, port=args.port)
+        except ServeError as exc:
+            return _fail(str(exc))
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from legnext_mcp.sandbox.serve import PortTakenError, bind, serve_forever
+    from legnext_mcp.sandbox.legnext.app import SandboxApp
+    from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
+    from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
+    from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as MJ_PROXY_KEY
+    from legnext_mcp.sandbox.mjproxy.engine import MjProxyEngine
+    from legnext_mcp.sandbox.serve import serve_forever
+    from legnext_mcp.sockets import PortTakenError, bind
 
     try:
         sock = bind("127.0.0.1", args.port)
     except PortTakenError as exc:
         return _fail(f"sandbox: {exc}")
     port = sock.getsockname()[1]
-    from legnext_mcp.sandbox.core.asgi import RecordingApp
-
-    app: RecordingApp
+    app: SandboxApp | MjProxyApp
     if args.dialect == "mj-proxy":
-        from legnext_mcp.sandbox.mjproxy.app import RelayApp
-        from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as RELAY_KEY
-        from legnext_mcp.sandbox.mjproxy.engine import RelayEngine
-
-        key = args.key or RELAY_KEY
-        app = RelayApp(RelayEngine(keys={key: args.points}, time_scale=args.time_scale))
+        key = args.key or MJ_PROXY_KEY
+        app = MjProxyApp(MjProxyEngine(keys={key: args.points}, time_scale=args.time_scale))
         base = f"http://127.0.0.1:{port}/mj-fast"
         title = "midjourney-proxy relay sandbox (new-api flavour; any of /mj-fast, /mj-relax, /mj-turbo, /fast or none)"
         check = (f"curl -H 'Authorization: Bearer {key}' -H 'content-type: application/json' -d '{{\"ids\": []}}' "
                  f"{base}/mj/task/list-by-condition")
         dialect_env = " LEGNEXT_DIALECT=mj-proxy"
     else:
-        from legnext_mcp.sandbox.legnext.app import SandboxApp
-        from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
-
         key = args.key or DEFAULT_KEY
         app = SandboxApp(Engine(keys={key: args.points}, time_scale=args.time_scale))
         base = f"http://127.0.0.1:{port}/api"
@@ -96,6 +110,7 @@ def _demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="legnext-mcp", description="MCP server for Midjourney APIs (Legnext, or a "
                                      "midjourney-proxy relay). Without a command it serves MCP (stdio by default).")
+    parser.add_argument("--version", action="version", version=f"legnext-mcp {__version__}")
     parser.add_argument("--transport", choices=("stdio", "http"), default="stdio",
                         help="stdio (for desktop hosts) or http (Streamable HTTP at /mcp)")
     parser.add_argument("--host", default="127.0.0.1",

@@ -28,19 +28,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio
 
-from legnext_mcp.core.errors import BudgetExceededError, LocalValidationError
-
-if TYPE_CHECKING:  # a pydantic model: imported with the first row read, not when the server opens the ledger
-    from legnext_mcp.core.job import Job
+from legnext_mcp.core.errors import BudgetExceededError, LedgerError
+from legnext_mcp.core.job import Job
 
 SCHEMA_VERSION = 2
 #: A ``sending`` intent older than this is not in flight any more (a request is abandoned well before).
 STALE_INTENT_S = 600.0
-_TERMINAL = ("completed", "failed")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -88,12 +85,6 @@ SELECT COALESCE((SELECT SUM(CASE status WHEN 'completed' THEN points_consumed WH
 """
 
 T = TypeVar("T")
-
-
-class LedgerError(LocalValidationError):
-    """The ledger cannot be opened or written. For a submission this means nothing was sent."""
-
-    code = "ledger"
 
 
 @dataclass(frozen=True)
@@ -151,7 +142,7 @@ class Ledger:
 
     def __init__(self, path: Path, *, normalizers: Mapping[str, Callable[[dict[str, Any]], Job]] | None = None) -> None:
         self.path = path
-        self._normalizers = dict(normalizers or {})
+        self.normalizers = dict(normalizers or {})
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
 
@@ -272,10 +263,8 @@ class Ledger:
     # --- spending ----------------------------------------------------------------------------------
 
     async def reserve(self, dialect: str, *, task_type: str, prompt: str | None, parent_job_id: str | None,
-                      request: dict[str, Any], points: int | None, cap: int | None, since: float) -> tuple[int, int]:
-        """Record the intent to send a request, after checking the budget, in one transaction.
-
-        Returns (intent id, what the last 24 hours used before this one).
+                      request: dict[str, Any], points: int | None, unit: str, cap: int | None, since: float) -> int:
+        """Record the intent to send a request, after checking the budget, in one transaction; its id.
 
         Raises:
             BudgetExceededError: ``cap`` would be passed; nothing recorded.
@@ -284,18 +273,16 @@ class Ledger:
         now = time.time()
         body = json.dumps(request)
 
-        def write(db: sqlite3.Connection) -> tuple[int, int]:
+        def write(db: sqlite3.Connection) -> int:
             with _transaction(db):
                 used = int(db.execute(_SPENT_SQL, (dialect, since, dialect, since)).fetchone()[0])
                 if cap is not None and used + (points or 0) > cap:
-                    raise BudgetExceededError(
-                        f"Refused by the daily budget: this job costs {points}, {used} of the {cap} allowed in 24 "
-                        "hours (LEGNEXT_MAX_POINTS_PER_DAY) are used. Raise the limit or wait.")
+                    raise BudgetExceededError.refused(f"{points} {unit}", used=used, cap=cap, unit=unit)
                 cursor = db.execute(
                     "INSERT INTO intents (dialect, task_type, prompt, parent_job_id, request_json, points, state, "
                     "owner, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?)",
                     (dialect, task_type, prompt, parent_job_id, body, points, _owner(), now, now))
-                return int(cursor.lastrowid or 0), used
+                return int(cursor.lastrowid or 0)
 
         return await self._call(write)
 
@@ -378,13 +365,11 @@ class Ledger:
 
     def _entry(self, row: tuple[Any, ...]) -> LedgerEntry:
         dialect, job_json, raw_json, prompt, parent, request_json, estimate, recorded_at, updated_at = row
-        from legnext_mcp.core.job import Job
-
         raw = json.loads(raw_json) if raw_json else {}
         if job_json:
             job = Job.model_validate_json(job_json).model_copy(update={"raw": raw})
         else:
-            job = self._normalizers[dialect](raw)
+            job = self.normalizers[dialect](raw)
         return LedgerEntry(job=job, prompt=prompt, parent_job_id=parent,
                            request=json.loads(request_json) if request_json else None, estimate=estimate,
                            recorded_at=recorded_at, updated_at=updated_at)

@@ -3,15 +3,18 @@ checks them, and every problem is a :class:`SettingsError` naming the variable a
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
+from legnext_mcp.core.errors import LocalValidationError
+from legnext_mcp.core.keys import check_key
+from legnext_mcp.core.urls import is_loopback_url
 from legnext_mcp.dialects import DIALECTS
 from legnext_mcp.dialects.legnext import DEFAULT_BASE_URL
 
@@ -21,8 +24,8 @@ DEFAULT_SOFT_DEADLINE_S = 45.0
 DEFAULT_PREVIEW_MAX_BYTES = 150_000
 DEFAULT_DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
 TOOLSETS = ("core", "edit", "video", "account")
-#: The early "generate API v1" prototype's keys (legnext-docs/41-generate-api-v1.md).
-_PROTOTYPE_KEY = re.compile(r"lnx_[0-9a-fA-F]{64}")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -70,33 +73,6 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return (env.get(name) or "").strip().lower() in _TRUE
 
 
-def is_loopback_url(url: str) -> bool:
-    """Whether a URL's host is this machine (127.0.0.0/8, ::1, localhost)."""
-    host = (urlsplit(url).hostname or "").rstrip(".").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_key(key: str, dialect: str) -> None:
-    """Refuse keys that cannot be right, before anything is sent.
-
-    Raises:
-        SettingsError: control characters, or a key of Legnext's abandoned 2025 prototype.
-    """
-    if any(ord(c) < 33 or ord(c) == 127 for c in key) or not key.isascii():
-        raise SettingsError("LEGNEXT_API_KEY contains spaces, control characters or non-ASCII characters; copy the "
-                            "key again exactly as shown where it was created.")
-    if dialect == "legnext" and _PROTOTYPE_KEY.fullmatch(key):
-        raise SettingsError(
-            "LEGNEXT_API_KEY is an 'lnx_' key from the early Legnext 'generate API v1', a 2025 prototype of the "
-            "dashboard that never ran jobs and is gone. Create a key at https://legnext.ai/app/api-keys (today's "
-            "API is https://api.legnext.ai/api) and set that instead. Nothing was sent.")
-
-
 def parse_prices(raw: str) -> dict[str, int]:
     """``imagine=50,upscale=20`` -> {tool: price}; a relay's prices in its own units.
 
@@ -129,7 +105,7 @@ class Settings:
     preview_max_bytes: int = DEFAULT_PREVIEW_MAX_BYTES
     #: Largest output file ``save_images`` and previews download; bigger files are refused, not truncated.
     download_max_bytes: int = DEFAULT_DOWNLOAD_MAX_BYTES
-    log_level: str = "WARNING"
+    log_level: LogLevel = "WARNING"
     toolsets: frozenset[str] = frozenset(TOOLSETS)
     sandbox: bool = False
     #: Simulated seconds per real second of the API's clock: 1 for real APIs; a simulator's speed
@@ -169,7 +145,10 @@ class Settings:
                                 "host's config), or run with --sandbox to try everything on the built-in simulator "
                                 "without a key.")
         if key is not None and not sandbox:
-            check_key(key, chosen)
+            try:
+                key = check_key(key, dialect=chosen)
+            except LocalValidationError as exc:
+                raise SettingsError(exc.message) from None
         default_base = DEFAULT_BASE_URL if chosen == "legnext" else ""
         base_url = (env.get("LEGNEXT_BASE_URL") or default_base).strip().rstrip("/")
         if not sandbox:
@@ -188,7 +167,7 @@ class Settings:
                 raise SettingsError(f"LEGNEXT_TOOLSETS has unknown groups {sorted(unknown)}; use any of "
                                     f"{', '.join(TOOLSETS)} or 'all'")
         level = env.get("LEGNEXT_LOG_LEVEL", "WARNING").strip().upper() or "WARNING"
-        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        if level not in LOG_LEVELS:
             raise SettingsError(f"LEGNEXT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {level[:20]!r}")
         token = (env.get("LEGNEXT_HTTP_TOKEN") or "").strip() or None
         if token is not None and (len(token) < 16 or any(ord(c) < 33 for c in token)):

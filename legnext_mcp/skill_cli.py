@@ -13,7 +13,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from legnext_mcp.core.errors import LegnextError, LocalValidationError
 from legnext_mcp.core.job import Job, JobStatus
 from legnext_mcp.core.operations import Operation
+from legnext_mcp.core.problems import describe
 from legnext_mcp.dialects import DIALECTS
 from legnext_mcp.service import jobs
 from legnext_mcp.service.connect import make_dialect
@@ -137,9 +138,8 @@ def emit(value: dict[str, Any], as_json: bool, human: Callable[[], None]) -> Non
 @asynccontextmanager
 async def open_service(dialect: str | None = None) -> AsyncIterator[Services]:
     config = settings(dialect)
-    async with AsyncExitStack() as stack:
-        api = make_dialect(config, stack)
-        yield await stack.enter_async_context(open_services(config, api))
+    async with open_services(config, make_dialect(config)) as svc:
+        yield svc
 
 
 async def submit(svc: Services, op: Operation) -> Job:
@@ -150,10 +150,10 @@ async def submit(svc: Services, op: Operation) -> Job:
 async def wait(svc: Services, job: Job, timeout: float,
                on_progress: Callable[[jobs.Progress], Awaitable[None]] | None = None) -> Job:
     """Wait for ``job``; raises JobFailed or StillRunning."""
-    done, problems = await jobs.wait(svc, [job], timeout=timeout, on_progress=on_progress)
-    if problems:
-        raise problems[0]
-    final = done[0]
+    waited = await jobs.wait(svc, [job], timeout=timeout, on_progress=on_progress)
+    if waited.errors:
+        raise next(iter(waited.errors.values()))
+    final = waited.jobs[0]
     if final.status is JobStatus.FAILED:
         raise JobFailed(final)
     if not final.is_terminal:
@@ -187,9 +187,7 @@ def run(main: Callable[[Services], Awaitable[int]], *, as_json: bool, dialect: s
     except LocalValidationError as exc:
         return fail(EXIT_USAGE, str(exc))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'arguments'}: {e['msg']}"
-                             for e in exc.errors(include_url=False))
-        return fail(EXIT_USAGE, f"{problems}. Nothing was sent.")
+        return fail(EXIT_USAGE, f"{describe(exc)}. Nothing was sent.")
     except LegnextError as exc:
         return fail(EXIT_API, str(exc))
     except KeyboardInterrupt:

@@ -10,6 +10,7 @@ Grouped the way openai-python groups its errors, so a caller branches on what ha
     ├── APIStatusError                the API answered with an error status (or an error code)
     │   ├── AuthenticationError 401 · InsufficientCreditsError 402 · ForbiddenError 403
     │   ├── NotFoundError 404 · RateLimitedError 429 · ServerError 5xx / unreadable answers
+    ├── LedgerError                   the local history (ledger) could not be read or written
     ├── APIConnectionError            no (usable) answer came back
     │   ├── NetworkError              nothing happened: safe to try again
     │   └── SubmissionUncertainError  a paid request may have arrived: do not re-send blindly
@@ -78,9 +79,16 @@ class PromptError(LocalValidationError):
 
 
 class BudgetExceededError(LocalValidationError):
-    """The daily spending limit (LEGNEXT_MAX_POINTS_PER_DAY) would be passed."""
+    """A daily spending limit (LEGNEXT_MAX_POINTS_PER_DAY) would be passed."""
 
     code = "budget"
+
+    @classmethod
+    def refused(cls, cost: str, *, used: int, cap: int, unit: str,
+                setting: str = "LEGNEXT_MAX_POINTS_PER_DAY") -> BudgetExceededError:
+        """The one wording of a budget refusal: what the job costs, what is used of what is allowed."""
+        return cls(f"Refused by the daily budget: this job costs {cost}; {used} of the {cap} {unit} allowed in 24 "
+                   f"hours ({setting}) are used. Raise the limit or wait.")
 
 
 class NotConfirmedError(LocalValidationError):
@@ -142,6 +150,19 @@ class ServerError(APIStatusError):
     """5xx, an unexpected status, or an answer we could not read."""
 
     code = "server"
+
+
+# --- the local history ----------------------------------------------------------------------------
+
+
+class LedgerError(LegnextError):
+    """The ledger (the local history of jobs and spending) cannot be opened, read or written.
+
+    Not a "nothing was sent" error: it can happen after a job was sent (while a wait records what it saw), so
+    whoever raises or reports it says whether a request went out.
+    """
+
+    code = "ledger"
 
 
 # --- no usable answer ---------------------------------------------------------------------------------

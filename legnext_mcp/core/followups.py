@@ -1,6 +1,7 @@
 """Checks on the parent of a follow-up (upscale, variation, pan, video extend...), made before anything is
 sent: the parent finished, is the right kind, is inside the 3-day window, offers the action for that
-image, and a remix prompt suits the parent's model.
+image, and a remix prompt suits the parent's model; and the other way round, what a finished job offers
+(``offered``), which each dialect completes with its own rules (``Dialect.follow_ups``).
 
 Pure: the caller fetches the parent (ledger first, then the API). Dialect-specific rules (Legnext's
 enhance needs a ``--v 7 --draft`` parent) live with the dialect.
@@ -11,21 +12,63 @@ and 26-video-upscale.md (``videoNo``), 04-model-information.md (flags per model)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from legnext_mcp.core.errors import LocalValidationError, PromptError
 from legnext_mcp.core.job import Job, JobStatus
 from legnext_mcp.core.limits import OPERATION_WINDOW
-from legnext_mcp.core.operations import Edit, Inpaint, Operation, Outpaint, Pan, Remix, Variation
+from legnext_mcp.core.operations import (
+    VIDEO_TASKS,
+    Edit,
+    ExtendVideo,
+    Inpaint,
+    Operation,
+    Outpaint,
+    Pan,
+    Remix,
+    Reroll,
+    Upscale,
+    Variation,
+    VideoUpscale,
+)
 from legnext_mcp.core.prompt import parse_prompt
 
 #: Operations whose ``prompt`` runs on the parent's model (a remix prompt).
 REMIX_PROMPTS = (Variation, Pan, Outpaint, Inpaint, Remix, Edit)
-VIDEO_TASKS = frozenset({"video-diffusion", "extend-video", "video-upscale"})
+#: Follow-ups an image job lists in its actions, by image number, in the order they are suggested.
+ON_IMAGES: tuple[type[Operation], ...] = (Upscale, Variation, Remix, Pan, Outpaint, Inpaint, Edit)
 
 
 def is_video(job: Job) -> bool:
     return job.task_type in VIDEO_TASKS or bool(job.video_urls)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A call that makes sense on a finished job: the operation, and the image (or video) numbers it accepts
+    (none for an operation on the whole job), with what it does when that is not plain from its name."""
+
+    operation: type[Operation]
+    numbers: tuple[int, ...] = ()
+    note: str = ""
+
+
+def offered(job: Job) -> list[FollowUp]:
+    """What a finished job offers by the API's own account: its listed actions, or its videos' follow-ups.
+    Nothing for a running or failed job, or for text (describe, shorten)."""
+    if job.status is not JobStatus.COMPLETED:
+        return []
+    if is_video(job):
+        videos = tuple(range(len(job.video_urls)))
+        if not videos:
+            return []
+        return [FollowUp(ExtendVideo, videos, "adds 4 seconds"), FollowUp(VideoUpscale, videos)]
+    found = [FollowUp(op, tuple(sorted(allowed))) for op in ON_IMAGES
+             if isinstance(allowed := job.actions.get(op.key()), list) and allowed]
+    if job.actions.get(Reroll.key()) is True:
+        found.append(FollowUp(Reroll))
+    return found
 
 
 def model_of(prompt: str | None) -> str | None:

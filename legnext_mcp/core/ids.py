@@ -13,7 +13,6 @@ from pydantic import AfterValidator
 
 from legnext_mcp.core.errors import LocalValidationError, ServerError
 
-MAX_JOB_ID_CHARS = 128
 _JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")  # [A-Za-z0-9], not \w: no other scripts' letters
 
 

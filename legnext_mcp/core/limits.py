@@ -9,12 +9,12 @@ days (07-output-storage).
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from legnext_mcp.core.text import visible_text
 from legnext_mcp.core.urls import MAX_URL_CHARS, check_http_url
 
 MAX_PROMPT_CHARS = 8192
@@ -38,20 +38,6 @@ MAX_OUTPUTS: dict[str, int] = {"grid": 4, "single": 1, "video": 4, "text": 0}
 
 def _http_url(value: str) -> str:
     return check_http_url(value)
-
-
-#: Control characters (but tab and newline) and the bidirectional overrides that make text display other
-#: than it reads: never part of a prompt, and a way to forge what a listing shows.
-_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def visible_text(value: str) -> str:
-    """``value`` unless it holds a control or text-direction character (ValueError naming it)."""
-    hidden = _HIDDEN.search(value)
-    if hidden:
-        raise ValueError(f"The prompt contains a control or text-direction character (U+{ord(hidden.group()):04X} "
-                         f"at position {hidden.start()}); remove it.")
-    return value
 
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS), AfterValidator(visible_text)]

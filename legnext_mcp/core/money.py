@@ -18,10 +18,6 @@ class Estimate:
     #: US dollars, when the unit has a known rate (Legnext: 1000 points = $1).
     usd: float | None = None
 
-    @property
-    def known(self) -> bool:
-        return self.amount is not None
-
     def __str__(self) -> str:
         if self.amount is None:
             return f"an unknown price ({self.basis})"

@@ -7,16 +7,21 @@ the job the operation makes (Legnext's endpoint names, which the other dialect m
 Operations check what holds for every API (ranges, URL shape, one-of rules); rules that need the
 parent job or the model version (available actions, a remix prompt's flags) are checked when the
 parent is known (``core.followups``).
+
+Each operation also carries the neutral facts every dialect shares (what it makes, how often to look at it,
+the name its price is configured by), so no dialect or tool restates them.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from legnext_mcp.core.ids import JobId
 from legnext_mcp.core.limits import (
+    BLEND_IMAGES,
     MAX_POLYGON_NUMBERS,
     MAX_POLYGONS,
     BlendAspect,
@@ -38,6 +43,7 @@ from legnext_mcp.core.limits import (
     VideoResolution,
 )
 from legnext_mcp.core.prompt import check_prompt, check_remix_text, check_video_prompt
+from legnext_mcp.core.urls import urls_in_text
 
 ImagePrompt = Annotated[Text, AfterValidator(check_prompt)]
 """A prompt the API runs as it is: its --flags follow the rules of ``core.prompt`` (default model v7)."""
@@ -46,6 +52,10 @@ RemixText = Annotated[Text, AfterValidator(check_remix_text)]
 """A remix prompt: it runs on the parent's model, so here only what no model accepts is refused; the
 parent's own rules apply once it is known (``core.followups``)."""
 ParentKind = Literal["image", "video"]
+#: What a completed job holds: a 2x2 grid of 4 images, one image, text (prompts), or videos.
+Output = Literal["grid", "single", "text", "video"]
+#: How often to look at a running job of this kind (``core.policy.POLL_PLANS``).
+PollClass = Literal["image", "single", "text", "video"]
 
 
 class _Frozen(BaseModel):
@@ -112,8 +122,16 @@ class Operation(_Frozen):
     """Base of every operation."""
 
     task_type: ClassVar[str]
+    output: ClassVar[Output] = "grid"
+    poll: ClassVar[PollClass] = "image"
     #: What ``parent`` must be, for operations that work on an earlier job.
     parent_kind: ClassVar[ParentKind | None] = None
+
+    @classmethod
+    def key(cls) -> str:
+        """The operation's name in snake case (``VideoUpscale`` -> ``video_upscale``): what a relay's price table
+        (LEGNEXT_RELAY_PRICES) names it by, and the name of the job tool that runs it."""
+        return re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
 
     @property
     def parent_id(self) -> str | None:
@@ -156,6 +174,8 @@ class Variation(_OnImage):
 
 class Upscale(_OnImage):
     task_type = "upscale"
+    output = "single"
+    poll = "single"
     mode: UpscaleMode = "subtle"
 
 
@@ -167,7 +187,7 @@ class Reroll(Operation):
 
 class Blend(Operation):
     task_type = "blend"
-    image_urls: Annotated[list[ImageUrl], Field(min_length=2, max_length=5)]
+    image_urls: Annotated[list[ImageUrl], Field(min_length=BLEND_IMAGES[0], max_length=BLEND_IMAGES[1])]
     aspect: BlendAspect = "1:1"
 
     def fetched_urls(self) -> list[str]:
@@ -176,6 +196,8 @@ class Blend(Operation):
 
 class Describe(Operation):
     task_type = "describe"
+    output = "text"
+    poll = "text"
     image_url: ImageUrl
 
     def fetched_urls(self) -> list[str]:
@@ -186,6 +208,8 @@ class Shorten(Operation):
     """Only the length rule applies: the prompt is text to shorten, not a prompt the API runs."""
 
     task_type = "shorten"
+    output = "text"
+    poll = "text"
     prompt: Text
 
 
@@ -261,6 +285,8 @@ class Retexture(Operation):
 
 class RemoveBackground(Operation):
     task_type = "remove-background"
+    output = "single"
+    poll = "single"
     image_url: ImageUrl
 
     def fetched_urls(self) -> list[str]:
@@ -271,6 +297,8 @@ class Enhance(_OnImage):
     """Only for parents made with ``--v 7 --draft`` (23-enhance.md)."""
 
     task_type = "enhance"
+    output = "single"
+    poll = "single"
 
 
 def _one_source(parent: str | None, index: int | None, image_url: str | None) -> None:
@@ -285,6 +313,8 @@ class EnhanceUpscale(Operation):
     """Topaz upscale (27-topaz-upscale-image.md): an image of an earlier job, or an image URL."""
 
     task_type = "enhance-upscale"
+    output = "single"
+    poll = "single"
     parent_kind = "image"
     parent: JobId | None = None
     index: ImageNo | None = None
@@ -301,10 +331,12 @@ class EnhanceUpscale(Operation):
         return [self.image_url] if self.image_url else []
 
 
-class Video(Operation):
+class VideoDiffusion(Operation):
     """Animate an image of an earlier job, or an image URL (24-video-diffusion.md)."""
 
     task_type = "video-diffusion"
+    output = "video"
+    poll = "video"
     parent_kind = "image"
     parent: JobId | None = None
     index: ImageNo | None = None
@@ -313,7 +345,7 @@ class Video(Operation):
     resolution: VideoResolution = "480p"
 
     @model_validator(mode="after")
-    def _source(self) -> Video:
+    def _source(self) -> VideoDiffusion:
         _one_source(self.parent, self.index, self.image_url)
         return self
 
@@ -323,6 +355,8 @@ class Video(Operation):
 
 class ExtendVideo(Operation):
     task_type = "extend-video"
+    output = "video"
+    poll = "video"
     parent_kind = "video"
     parent: JobId
     index: VideoNo
@@ -331,21 +365,35 @@ class ExtendVideo(Operation):
 
 class VideoUpscale(Operation):
     task_type = "video-upscale"
+    output = "video"
+    poll = "video"
     parent_kind = "video"
     parent: JobId
     index: VideoNo
 
 
-ALL_OPERATIONS: tuple[type[Operation], ...] = (
+#: Every operation, in the documented order of the endpoints.
+OPERATIONS: tuple[type[Operation], ...] = (
     Imagine, Variation, Upscale, Reroll, Blend, Describe, Shorten, Pan, Outpaint, Inpaint, Remix, Edit,
-    UploadPaint, Retexture, RemoveBackground, Enhance, EnhanceUpscale, Video, ExtendVideo, VideoUpscale,
+    UploadPaint, Retexture, RemoveBackground, Enhance, EnhanceUpscale, VideoDiffusion, ExtendVideo, VideoUpscale,
 )
+BY_NAME: dict[str, type[Operation]] = {op.__name__: op for op in OPERATIONS}
+BY_KEY: dict[str, type[Operation]] = {op.key(): op for op in OPERATIONS}
+#: Task type -> what made it (Remix and Variation both make variations; the first row of a type wins).
+BY_TASK_TYPE: dict[str, type[Operation]] = {}
+for _op in OPERATIONS:
+    BY_TASK_TYPE.setdefault(_op.task_type, _op)
+VIDEO_TASKS = frozenset(op.task_type for op in OPERATIONS if op.output == "video")
+TEXT_TASKS = frozenset(op.task_type for op in OPERATIONS if op.output == "text")
+
+
+def made_by(task_type: str | None) -> type[Operation] | None:
+    """The operation that makes a task type, in either spelling (``video_diffusion``/``video-diffusion``)."""
+    return BY_TASK_TYPE.get((task_type or "").replace("_", "-"))
 
 
 def image_prompt_urls(op: Operation) -> list[str]:
     """URLs at the start of a prompt or in its reference flags: the API fetches those too."""
-    from legnext_mcp.core.urls import urls_in_text
-
     return urls_in_text([op.text] if op.text else [])
 
 

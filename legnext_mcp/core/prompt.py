@@ -18,7 +18,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 
 from legnext_mcp.core.errors import PromptError
-from legnext_mcp.core.limits import MAX_PROMPT_CHARS, visible_text
+from legnext_mcp.core.limits import MAX_PROMPT_CHARS
+from legnext_mcp.core.text import visible_text
 from legnext_mcp.core.urls import MAX_URL_CHARS
 
 VERSIONS: tuple[str, ...] = ("6", "6.1", "7", "8", "8.1", "niji 6")

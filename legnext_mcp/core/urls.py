@@ -37,6 +37,24 @@ def is_http_url(value: str) -> bool:
     return True
 
 
+def is_loopback_host(host: str) -> bool:
+    """Whether a host name or address is this machine only: ``localhost`` (and names under it), 127.0.0.0/8 or
+    ::1. The one loopback rule (the HTTP bind, plain-http API URLs, a simulator's clock); 0.0.0.0 and :: are
+    not loopback (they listen on every interface)."""
+    name = host.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether a URL's host is this machine (see ``is_loopback_host``)."""
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
 def is_public_address(address: str) -> bool:
     """Whether an IP address (v4 or v6, as text) is globally routable."""
     try:

@@ -1,22 +1,27 @@
-"""The one poll loop: look at a job on a schedule until it ends or a deadline passes.
+"""The one poll loop: look at jobs, each on its own schedule, until all end or a deadline passes.
 
-Used by the typed Legnext client (``LegnextClient.wait``) and by the service layer's waits, so the
-schedule, the deadline and cancellation behave the same everywhere. The caller supplies how to read the
-job and which plan applies; the clock turns API seconds into real ones.
+Used by the typed Legnext client (``LegnextClient.wait``, one job) and by the service layer's waits (several
+jobs at once, one read per round where the API allows), so the schedule, the job-age rule, the deadline and
+cancellation behave the same everywhere. The caller supplies how to read the jobs and which plan applies; the
+clock turns API seconds into real ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol, TypeVar
 
 from legnext_mcp.core import policy
 from legnext_mcp.core.clock import Clock
+from legnext_mcp.core.errors import LegnextError
 from legnext_mcp.core.job import JobStatus
 
 
 class Observed(Protocol):
+    @property
+    def job_id(self) -> str: ...
+
     @property
     def status(self) -> JobStatus: ...
 
@@ -24,36 +29,47 @@ class Observed(Protocol):
 J = TypeVar("J", bound=Observed)
 
 
-async def poll_until_done(read: Callable[[], Awaitable[J]], *, plan: Callable[[J], policy.PollPlan], clock: Clock,
-                          timeout: float, known: J | None = None, on_poll: Callable[[J], Awaitable[None]] | None = None,
-                          created_at: datetime | None = None) -> tuple[J | None, bool]:
-    """Poll until the job is completed or failed, or ``timeout`` real seconds pass.
+async def poll_jobs(known: Sequence[J], *, read: Callable[[list[str]], Awaitable[Sequence[J | LegnextError]]],
+                    plan: Callable[[J], policy.PollPlan], clock: Clock, timeout: float,
+                    created_at: Callable[[J], datetime | None], looked: bool = False,
+                    on_round: Callable[[list[J]], Awaitable[None]] | None = None,
+                    ) -> tuple[list[J], dict[str, LegnextError]]:
+    """Look at the unfinished jobs of ``known`` until every one is completed or failed, or ``timeout`` real
+    seconds pass; return the latest snapshot of each (in order) and the errors of jobs that could not be read.
 
-    ``known`` is a snapshot we already have (the submit answer): the first look then waits for the plan's
-    first poll time. ``created_at`` (the job's creation, on the real API's clock) counts the job's age
-    toward the schedule, for a job submitted earlier. Returns (last snapshot, finished?). Cancelling
-    the caller stops it at once.
+    ``known`` are snapshots we have (a submit answer, or a first read when ``looked``): a job's first look
+    waits for its plan's first poll time unless it was just looked at. A job submitted earlier is already that
+    old, so its age counts toward the schedule, on a real API's clock only (a simulator's timestamps run at
+    another speed than ours). The next round comes when the soonest job is due; the last sleep is cut to the
+    deadline and followed by one final look. ``on_round`` gets every job's latest snapshot after each round.
+    Cancelling the caller stops it at once.
     """
+    latest = {job.job_id: job for job in known}
+    polls = dict.fromkeys(latest, 1 if looked else 0)
+    ages = {jid: _age(clock, created_at(job)) for jid, job in latest.items()}
+    errors: dict[str, LegnextError] = {}
     start = clock.monotonic()
     deadline = start + timeout
-    age = 0.0
-    if created_at is not None and clock.scale == 1.0:  # a simulator's timestamps run at another speed
-        age = max((clock.now() - created_at).total_seconds(), 0.0)
-    last = known
-    polls = 0
     while True:
-        if last is not None and last.status.is_terminal:
-            return last, True
+        waiting = [jid for jid, job in latest.items() if not job.status.is_terminal and jid not in errors]
         now = clock.monotonic()
-        remaining = deadline - now
-        if remaining <= 0:
-            return last, False
-        delay = 0.0
-        if last is not None:
-            delay = policy.next_poll_delay(plan(last), clock.api_seconds(now - start) + age, polls)
-        # The last sleep is cut to the deadline and followed by one final look.
-        await clock.sleep(min(delay, clock.api_seconds(remaining)))
-        last = await read()
-        polls += 1
-        if on_poll is not None:
-            await on_poll(last)
+        if not waiting or now >= deadline:
+            break
+        elapsed = clock.api_seconds(now - start)
+        delay = min(policy.next_poll_delay(plan(latest[jid]), elapsed + ages[jid], polls[jid]) for jid in waiting)
+        await clock.sleep(min(delay, clock.api_seconds(deadline - now)))
+        for jid, found in zip(waiting, await read(waiting), strict=True):
+            polls[jid] += 1
+            if isinstance(found, LegnextError):  # the read already retried: this job's wait ends here
+                errors[jid] = found
+            else:
+                latest[jid] = found
+        if on_round is not None:
+            await on_round([latest[job.job_id] for job in known])
+    return [latest[job.job_id] for job in known], errors
+
+
+def _age(clock: Clock, created: datetime | None) -> float:
+    if created is None or clock.scale != 1.0:
+        return 0.0
+    return max((clock.now() - created).total_seconds(), 0.0)

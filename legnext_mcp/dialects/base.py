@@ -7,19 +7,23 @@ that implements this protocol (see ARCHITECTURE.md).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from legnext_mcp.core.clock import Clock
 from legnext_mcp.core.errors import LegnextError
+from legnext_mcp.core.followups import FollowUp
 from legnext_mcp.core.job import Job
 from legnext_mcp.core.money import Estimate
 from legnext_mcp.core.operations import Operation
 from legnext_mcp.core.policy import PollPlan
 from legnext_mcp.http.download import Download
 
+#: A dialect's own plan of requests for one operation (Legnext: the wire request; mj-proxy: the button press).
+P = TypeVar("P")
+
 
 @dataclass(frozen=True)
-class Prepared:
+class Prepared(Generic[P]):
     """An operation turned into this dialect's request, priced; nothing sent yet."""
 
     operation: Operation
@@ -27,10 +31,9 @@ class Prepared:
     #: What will be sent, for the ledger (no key; large inline data abbreviated).
     body: dict[str, Any]
     estimate: Estimate
+    plan: P
     #: Things the caller should know (e.g. how a relay maps the operation onto its buttons).
     notes: tuple[str, ...] = ()
-    #: The dialect's own plan of requests (wire model, button ids...).
-    plan: Any = None
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,12 @@ class AccountSummary:
     verified_by: str | None = None
 
 
-class Dialect(Protocol):
+class Dialect(Protocol[P]):
     """One API. Implementations: ``dialects.legnext.LegnextDialect``, ``dialects.mjproxy.MjProxyDialect``."""
 
     #: ``legnext`` or ``mj-proxy``: the LEGNEXT_DIALECT value, and the ledger's key with the job id.
     name: str
 
-    # Read-only (an attribute or a property will do: service.connect.LazyDialect makes the dialect on first use).
     @property
     def service(self) -> str:
         """How messages name the service ("the Legnext API", "the relay")."""
@@ -80,7 +82,7 @@ class Dialect(Protocol):
     def unsupported_reason(self, operation: type[Operation]) -> str:
         """Why it cannot (for estimate_cost and the docs)."""
 
-    def prepare(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Prepared:
+    def prepare(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Prepared[P]:
         """Check what only this API knows (its follow-up rules, the parent's buttons), build and price the request.
         Sends nothing.
 
@@ -88,7 +90,7 @@ class Dialect(Protocol):
             LocalValidationError: naming what to change.
         """
 
-    async def submit(self, prepared: Prepared) -> Job:
+    async def submit(self, prepared: Prepared[P]) -> Job:
         """Send it (once) and return the new job. Raises the ``core.errors`` tree."""
 
     async def get(self, job_id: str) -> Job:
@@ -106,6 +108,10 @@ class Dialect(Protocol):
 
     def poll_plan(self, job: Job, prompt: str | None) -> PollPlan:
         """How often to look at this job."""
+
+    def follow_ups(self, job: Job) -> list[FollowUp]:
+        """The calls that make sense on this job now, by this API's rules (what it lists, and what it can run
+        on any finished image)."""
 
     def from_raw(self, raw: dict[str, Any]) -> Job:
         """A job again from a stored answer (the ledger keeps answers as they came)."""

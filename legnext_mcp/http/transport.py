@@ -35,7 +35,6 @@ from legnext_mcp.core.errors import (
     ForbiddenError,
     InsufficientCreditsError,
     LegnextError,
-    LocalValidationError,
     NetworkError,
     NotFoundError,
     RateLimitedError,
@@ -62,22 +61,6 @@ class ApiProfile:
     #: What the API allows at once, for 429 messages.
     concurrency_help: str
     read_error: ErrorReader
-
-
-def check_key(key: str) -> str:
-    """The key, stripped; refused when empty or when it holds control characters or spaces (which a header
-    could not carry, and which an HTTP library might print whole while refusing it).
-
-    Raises:
-        LocalValidationError: naming the problem, never the key.
-    """
-    key = key.strip()
-    if not key:
-        raise LocalValidationError("No API key given. Set LEGNEXT_API_KEY, or use the sandbox.")
-    if any(ord(c) < 33 or ord(c) == 127 for c in key) or not key.isascii():
-        raise LocalValidationError("The API key contains spaces, control characters or non-ASCII characters; "
-                                   "copy it again exactly as shown where it was created (LEGNEXT_API_KEY).")
-    return key
 
 
 class HeaderAuth(httpx2.Auth):

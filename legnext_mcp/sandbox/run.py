@@ -6,24 +6,22 @@ from __future__ import annotations
 from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 
+from legnext_mcp.sandbox.legnext.app import SandboxApp
+from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
+from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
+from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as MJ_PROXY_KEY
+from legnext_mcp.sandbox.mjproxy.engine import MjProxyEngine
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 
 
 def start_sandbox(*, time_scale: float, state_dir: Path, stack: AsyncExitStack | ExitStack,
                   dialect: str = "legnext") -> tuple[str, str]:
-    """Start the simulator of ``dialect``, keeping its state under ``state_dir`` (the relay simulator keeps
+    """Start the simulator of ``dialect``, keeping its state under ``state_dir`` (the mj-proxy simulator keeps
     none: its tasks live as long as the process); returns (base URL, the key it accepts). Stopped by ``stack``."""
     if dialect == "mj-proxy":
-        from legnext_mcp.sandbox.mjproxy.app import RelayApp
-        from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as RELAY_KEY
-        from legnext_mcp.sandbox.mjproxy.engine import RelayEngine
-
-        relay = LoopbackSandbox(RelayApp(RelayEngine(time_scale=time_scale))).start()
+        relay = LoopbackSandbox(MjProxyApp(MjProxyEngine(time_scale=time_scale))).start()
         stack.callback(relay.stop)
-        return relay.origin, RELAY_KEY
-    from legnext_mcp.sandbox.legnext.app import SandboxApp
-    from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
-
+        return relay.origin, MJ_PROXY_KEY
     engine = Engine(time_scale=time_scale, state_dir=state_dir)
     server = LoopbackSandbox(SandboxApp(engine), prefer_port=engine.preferred_port).start()
     engine.remember_port(server.port)

@@ -10,31 +10,12 @@ import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Generic, Self, TypeVar, cast
+from typing import Any, Generic, Self, TypeVar
+
+import uvicorn
 
 from legnext_mcp.sandbox.core.asgi import RecordingApp
-
-
-class PortTakenError(OSError):
-    """The port is in use; the message says how to pick another."""
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host:port`` (0 picks a free port).
-
-    Raises:
-        PortTakenError: the port is taken (or not allowed).
-    """
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(128)
-    except OSError as exc:
-        sock.close()
-        raise PortTakenError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port "
-                             "(or --port 0 for any free port)") from None
-    return sock
+from legnext_mcp.sockets import PortTakenError, bind
 
 
 class _PeakSet(set[Any]):
@@ -58,14 +39,8 @@ class LoopbackSandbox(Generic[App]):
     port, so the URLs it handed out before still open).
     """
 
-    def __init__(self, app: App | None = None, *, port: int = 0, host: str = "127.0.0.1",
-                 prefer_port: int | None = None, base_path: str = "/api") -> None:
-        import uvicorn
-
-        if app is None:
-            from legnext_mcp.sandbox.legnext.app import SandboxApp
-
-            app = cast(App, SandboxApp())
+    def __init__(self, app: App, *, port: int = 0, host: str = "127.0.0.1", prefer_port: int | None = None,
+                 base_path: str = "/api") -> None:
         self.app: App = app
         self.host = host
         self.base_path = base_path
@@ -124,7 +99,5 @@ class LoopbackSandbox(Generic[App]):
 
 def serve_forever(app: RecordingApp, sock: socket.socket) -> None:
     """Run a simulator in the foreground on an already bound socket until interrupted."""
-    import uvicorn
-
     config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])

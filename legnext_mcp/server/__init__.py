@@ -1,5 +1,6 @@
-"""MCP wiring: tools, resources and the server factory. Imports ``mcp``; ``legnext_mcp.api`` does not."""
+"""MCP wiring: the cold front (``front``: tools/list from the manifest) and the warm back (``back``: the tools,
+resources, prompts and services, built on first need). Imports ``mcp``; ``legnext_mcp.api`` does not."""
 
-from legnext_mcp.server.app import build_server
+from legnext_mcp.server.front import build_server
 
 __all__ = ["build_server"]

@@ -366,8 +366,8 @@ class VideoArgs(JobArgs):
 
     def operation(self) -> ops.Operation:
         _source("video_diffusion", self.job_id, self.image_no, self.image_url)
-        return ops.Video(parent=self.job_id, index=self.image_no, image_url=self.image_url, prompt=self.prompt or None,
-                         resolution=self.video_type or "480p")
+        return ops.VideoDiffusion(parent=self.job_id, index=self.image_no, image_url=self.image_url,
+                                  prompt=self.prompt or None, resolution=self.video_type or "480p")
 
 
 class ExtendVideoArgs(JobArgs):

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from mcp.server import MCPServer
 from pydantic import Field
 
+from legnext_mcp.server.guide import parameters_guide
+
 _STRUCTURE = """Build one Midjourney prompt, in this order (05-image-parameters.md, "Effective Prompt Structure"):
 1. Subject: what to see, concrete nouns first.
 2. Style or medium: e.g. oil painting, 35mm photo, watercolor, isometric 3D.
@@ -24,8 +26,6 @@ def craft_prompt(
     model: Annotated[str, Field(max_length=20, description="Model version, e.g. 7, 8.1, niji 6 (default 7)")] = "",
 ) -> str:
     """Write a good Midjourney prompt for a subject and style, with flags valid for the model."""
-    from legnext_mcp.server.guide import parameters_guide  # the flag table: imported when asked, not at start
-
     asks = [f"Subject: {subject}"]
     if style:
         asks.append(f"Style: {style}")

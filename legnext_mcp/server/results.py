@@ -8,18 +8,19 @@ results leave out empty and null fields (they read as noise) and never carry bas
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import BaseModel, Field
 
+from legnext_mcp.core.followups import FollowUp, is_video
 from legnext_mcp.core.job import Job, JobStatus
 from legnext_mcp.core.limits import OPERATION_WINDOW, STORAGE_WINDOW
-from legnext_mcp.service.outputs import QUADRANTS, output_count
-
-VIDEO_TASKS = frozenset({"video-diffusion", "extend-video", "video-upscale"})
-TEXT_TASKS = frozenset({"describe", "shorten"})
+from legnext_mcp.core.operations import TEXT_TASKS, Operation
+from legnext_mcp.service.outputs import QUADRANTS
 
 
 class OutputModel(BaseModel):
@@ -125,6 +126,31 @@ class JobList(OutputModel):
         "Ids of jobs the API says are running on the account now (also ones this machine did not send)"))
 
 
+class BalanceResult(OutputModel):
+    """What the account can spend."""
+
+    available: int = Field(description="What jobs can spend, in points (1000 points = $1)")
+    unit: str
+    usd: float | None = None
+    parts: dict[str, int] = Field(default_factory=dict, description="credits (bought) and points (bonus)")
+    explanation: str = ""
+    plan: str | None = None
+    max_concurrent_jobs: int | None = None
+    low_balance_alert: bool = False
+
+
+class CostEstimate(OutputModel):
+    """What a paid tool call would cost, after every check it would pass; nothing was sent."""
+
+    tool: str
+    points: int | None = Field(default=None, description="The price in `unit`; absent when unknown")
+    unit: str
+    usd: float | None = None
+    basis: str
+    would_ask_user: bool
+    notes: list[str] = Field(default_factory=list)
+
+
 def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 
@@ -147,38 +173,40 @@ def _numbers(values: list[int]) -> str:
     return ", ".join(map(str, values))
 
 
-def next_steps(job: Job) -> list[str]:
-    """The calls that apply to this job now, with its real id and the image numbers each accepts."""
+@dataclass(frozen=True)
+class Listed:
+    """The tools this server lists (its dialect and LEGNEXT_TOOLSETS decide), so that a result suggests only
+    calls that exist: ``tools`` names the tool of each operation that has one."""
+
+    names: frozenset[str]
+    tools: Mapping[type[Operation], str] = field(default_factory=dict)
+
+
+def next_steps(job: Job, follow_ups: list[FollowUp], listed: Listed) -> list[str]:
+    """The calls that apply to this job now, with its real id and the numbers each accepts: the follow-ups the
+    dialect says the job offers, and waiting, saving or using a suggestion; only tools the server lists."""
     jid = job.job_id
+    steps: list[str] = []
     if not job.is_terminal:
-        return [f"wait_for_job(job_ids=['{jid}']) to wait for the result (it keeps running meanwhile)"]
+        if "wait_for_job" in listed.names:
+            steps.append(f"wait_for_job(job_ids=['{jid}']) to wait for the result (it keeps running meanwhile)")
+        return steps
     if job.status is JobStatus.FAILED:
         return ["fix the cause named in 'error' and submit a new job (failed jobs are not charged)"]
-    steps: list[str] = []
     if job.task_type in TEXT_TASKS:
-        if job.prompts:
+        if job.prompts and "generate_and_wait" in listed.names:
             steps.append("generate_and_wait(prompt=<one of 'prompts'>) makes images from a suggestion")
         return steps
-    if job.task_type in VIDEO_TASKS or job.video_urls:
-        if job.video_urls:
-            videos = _numbers(list(range(len(job.video_urls))))
-            steps.append(f"extend_video(job_id='{jid}', video_no={videos}) adds 4 seconds")
-            steps.append(f"video_upscale(job_id='{jid}', video_no={videos})")
-        steps.append(f"save_images(job_id='{jid}') keeps the videos (links expire after 30 days)")
-        return steps
-    for action in ("upscale", "variation", "remix", "pan", "outpaint", "inpaint", "edit"):
-        allowed = job.actions.get(action)
-        if isinstance(allowed, list) and allowed:
-            steps.append(f"{action}(job_id='{jid}', image_no={_numbers(sorted(allowed))})")
-    if job.actions.get("reroll") is True:
-        steps.append(f"reroll(job_id='{jid}')")
-    count = job.image_count
-    if count:
-        images = _numbers(list(range(count)))
-        if job.dialect == "legnext":
-            steps.append(f"video_diffusion(job_id='{jid}', image_no={images}) animates an image")
-            steps.append(f"enhance_upscale(job_id='{jid}', image_no={images}) up to 12K")
-        steps.append(f"save_images(job_id='{jid}') keeps the files (links expire after 30 days)")
+    for follow in follow_ups:
+        tool = listed.tools.get(follow.operation)
+        if tool is None:
+            continue
+        number = "video_no" if follow.operation.parent_kind == "video" else "image_no"
+        numbers = f", {number}={_numbers(list(follow.numbers))}" if follow.numbers else ""
+        steps.append(f"{tool}(job_id='{jid}'{numbers})" + (f" {follow.note}" if follow.note else ""))
+    if (job.video_urls or job.image_count) and "save_images" in listed.names:
+        files = "videos" if is_video(job) else "files"
+        steps.append(f"save_images(job_id='{jid}') keeps the {files} (links expire after 30 days)")
     return steps
 
 
@@ -194,10 +222,10 @@ def cost_text(job: Job, unit: str) -> str | None:
     return None
 
 
-def job_result(job: Job, *, prompt: str | None = None, parent_job_id: str | None = None, unit: str = "points",
-               saved_files: list[str] | None = None, estimated_points: int | None = None,
+def job_result(job: Job, *, steps: list[str], prompt: str | None = None, parent_job_id: str | None = None,
+               unit: str = "points", saved_files: list[str] | None = None, estimated_points: int | None = None,
                notes: list[str] | None = None) -> JobResult:
-    """The structured result for a job snapshot."""
+    """The structured result for a job snapshot, with the next calls (``next_steps``)."""
     images = list(range(job.image_count)) if not job.video_urls else []
     created = job.created_at
     expiry = _url_expiry(job.grid_url or (job.image_urls[0] if job.image_urls else None)
@@ -218,7 +246,7 @@ def job_result(job: Job, *, prompt: str | None = None, parent_job_id: str | None
         points_consumed=job.consumed if reported else None, estimated_points=estimated_points,
         created_at=iso(created), started_at=iso(job.started_at), ended_at=iso(job.ended_at),
         follow_ups_until=iso(created + OPERATION_WINDOW) if created and job.task_type not in TEXT_TASKS else None,
-        expires_at=iso(expiry), saved_files=saved_files or [], next_steps=next_steps(job), notes=notes or [],
+        expires_at=iso(expiry), saved_files=saved_files or [], next_steps=steps, notes=notes or [],
         resource=f"legnext://jobs/{job.job_id}")
 
 
@@ -250,11 +278,3 @@ def result_text(result: JobResult) -> str:
     if result.next_steps:
         lines.append("Next: " + "; ".join(result.next_steps))
     return "\n".join(lines)
-
-
-def count_files(job: Job) -> int:
-    return output_count(job)
-
-
-def window_left(job: Job, now: datetime) -> timedelta | None:
-    return (job.created_at + OPERATION_WINDOW - now) if job.created_at else None

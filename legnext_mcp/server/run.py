@@ -12,20 +12,23 @@
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 import os
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import anyio
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from legnext_mcp.core.errors import LedgerError
+from legnext_mcp.core.urls import is_loopback_host
+from legnext_mcp.ledger import Ledger
+from legnext_mcp.server.front import build_server
 from legnext_mcp.settings import Settings
-
-if TYPE_CHECKING:
-    from starlette.types import ASGIApp, Receive, Scope, Send
+from legnext_mcp.sockets import PortTakenError, bind
 
 log = logging.getLogger("legnext_mcp.server")
 
@@ -42,16 +45,6 @@ class ServeError(Exception):
     """The server cannot start; the message says what and the fix."""
 
 
-def is_loopback_host(host: str) -> bool:
-    """Whether a bind address is this machine only (127.0.0.0/8, ::1, localhost). 0.0.0.0 and :: are not."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 E = TypeVar("E", bound=BaseException)
 
 
@@ -61,8 +54,6 @@ def check_startup(settings: Settings) -> None:
     Raises:
         ServeError: what is wrong and the fix.
     """
-    from legnext_mcp.ledger import Ledger, LedgerError
-
     async def probe() -> None:
         ledger = Ledger(settings.ledger_path)
         try:
@@ -73,7 +64,7 @@ def check_startup(settings: Settings) -> None:
     try:
         anyio.run(probe)
     except LedgerError as exc:
-        raise ServeError(exc.message.removesuffix(" Nothing was sent.")) from None
+        raise ServeError(exc.message) from None
 
 
 def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
@@ -82,12 +73,9 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     Raises:
         ServeError: the server cannot start.
     """
-    from legnext_mcp.ledger import LedgerError
-    from legnext_mcp.server.app import build_server
-
-    if transport != "stdio" or settings.sandbox:
-        # uvicorn reports a failing lifespan as a traceback, and the sandbox writes into the data folder before
-        # the ledger is opened; on stdio with a real API the lifespan's own open says it (one step less at start)
+    if transport != "stdio":
+        # uvicorn reports a failing lifespan as a traceback; on stdio the lifespan's own open says it in one line
+        # (the command line probes first for the sandbox, which writes into the data folder before serving)
         check_startup(settings)
     if transport == "stdio":
         try:
@@ -96,12 +84,10 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
             failed = _first(exc, LedgerError)
             if failed is None:
                 raise
-            raise ServeError(failed.message.removesuffix(" Nothing was sent.")) from None
+            raise ServeError(failed.message) from None
         return 0
     server = build_server(settings)
     app = http_app(server, settings, host=host, port=port)
-    from legnext_mcp.sandbox.serve import PortTakenError, bind
-
     try:
         sock = bind(host, port)
     except PortTakenError as exc:
@@ -209,8 +195,6 @@ def http_app(server: Any, settings: Settings, *, host: str, port: int) -> ASGIAp
     Raises:
         ServeError: a bind off loopback without LEGNEXT_HTTP_TOKEN.
     """
-    from mcp.server.transport_security import TransportSecuritySettings
-
     if not is_loopback_host(host) and settings.http_token is None:
         raise ServeError(f"refusing to serve paid tools on {host} without authentication: set LEGNEXT_HTTP_TOKEN (for "
                          "example python -c \"import secrets; print(secrets.token_urlsafe(32))\") and send it as "

@@ -17,11 +17,8 @@ From a pydantic schema, keep every type, enum, range, required list and descript
 
 from __future__ import annotations
 
-import json
-import sys
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -84,21 +81,6 @@ def field_order(model: type[BaseModel]) -> list[str]:
     return [n for n in seen if n not in _WAITING] + [n for n in _WAITING if n in seen]
 
 
-#: The published schemas, generated once when the package is built (``python -m legnext_mcp.server.schema
-#: --write``; a test fails when they drift from the models). Generating them at start-up took most of the
-#: server's start time beyond the SDK's own (benchmarks/cold_start.py).
-PUBLISHED = Path(__file__).with_name("schemas.json")
-
-
-@cache
-def _published() -> dict[str, dict[str, Any]]:
-    try:
-        loaded: dict[str, dict[str, Any]] = json.loads(PUBLISHED.read_text())
-    except (OSError, ValueError):
-        return {}
-    return loaded
-
-
 def _undescribed(schema: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in schema.items() if key != "description"}
 
@@ -138,55 +120,17 @@ def make_output_schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def schema_key(kind: str, model: type[BaseModel]) -> str:
-    """How schemas.json names a model's schema (``kind`` is "input" or "output")."""
+    """How the manifest names a model's schema (``kind`` is "input" or "output")."""
     return f"{kind}:{model.__module__}.{model.__qualname__}"
 
 
 @cache
 def input_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The published input schema of a tool's argument model."""
-    return _published().get(schema_key("input", model)) or make_input_schema(model)
+    return make_input_schema(model)
 
 
 @cache
 def output_schema(model: type[BaseModel]) -> dict[str, Any]:
     """The published output schema of a result model: the whole model, every field described."""
-    return _published().get(schema_key("output", model)) or make_output_schema(model)
-
-
-def published_schema(key: str) -> dict[str, Any]:
-    """A schema by its key, from schemas.json (made from the models when the file lacks it)."""
-    found = _published().get(key)
-    return found if found is not None else generate()[key]
-
-
-def generate() -> dict[str, dict[str, Any]]:
-    """Every tool's schemas, freshly made from the models."""
-    from legnext_mcp.server.catalog import FREE_TOOLS, PAID_TOOLS
-    from legnext_mcp.server.results import JobResult
-
-    out: dict[str, dict[str, Any]] = {}
-    inputs: list[type[BaseModel]] = [paid.args for paid in PAID_TOOLS] + [free.args for free in FREE_TOOLS]
-    outputs: list[type[BaseModel]] = [JobResult] + [free.output for free in FREE_TOOLS]
-    for model in inputs:
-        out[schema_key("input", model)] = make_input_schema(model)
-    for model in outputs:
-        out[schema_key("output", model)] = make_output_schema(model)
-    return dict(sorted(out.items()))
-
-
-def main() -> None:
-    """Print the schemas; ``--write`` writes them to schemas.json and the tool rows to catalog.json."""
-    from legnext_mcp.server.catalog import manifest_rows
-    from legnext_mcp.server.listing import MANIFEST
-
-    text = json.dumps(generate(), indent=1) + "\n"  # key order is the arguments' order: not sorted
-    if sys.argv[1:] == ["--write"]:
-        PUBLISHED.write_text(text)
-        MANIFEST.write_text(json.dumps(manifest_rows(), indent=1) + "\n")
-    else:
-        print(text)
-
-
-if __name__ == "__main__":
-    main()
+    return make_output_schema(model)

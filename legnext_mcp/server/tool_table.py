@@ -10,13 +10,13 @@ from pathlib import Path
 
 import anyio
 
+from legnext_mcp.server.front import build_server
+from legnext_mcp.settings import Settings
+
 START, END = "<!-- tools:start -->", "<!-- tools:end -->"
 
 
 async def tool_table() -> str:
-    from legnext_mcp.server import build_server
-    from legnext_mcp.settings import Settings
-
     server = build_server(Settings(api_key="unused", sandbox=True))
     relay = {tool.name for tool in await build_server(Settings(api_key="unused", sandbox=True, dialect="mj-proxy"))
              .list_tools()}

@@ -4,7 +4,7 @@ Every paid tool runs the same three steps, as resolvers so that they work in bot
 ``priced`` (every check before spending, the price, the budget), ``approve`` (ask the user above
 LEGNEXT_CONFIRM_ABOVE_POINTS, through elicitation) and ``run_job`` (send once, record, optionally wait,
 answer). Resolvers run before the tool body, so a job is sent only after it was checked, priced and,
-when asked, approved; and only once.
+when asked, approved; and only once. Once a job exists, every way the call can end names its id.
 """
 
 from __future__ import annotations
@@ -25,21 +25,29 @@ from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
 from pydantic import BaseModel, Field, ValidationError
 
-from legnext_mcp.core.errors import LegnextError, LocalValidationError, NotConfirmedError
+from legnext_mcp.core.errors import LedgerError, LegnextError, LocalValidationError, NotConfirmedError
 from legnext_mcp.core.ids import check_job_id
 from legnext_mcp.core.job import Job
+from legnext_mcp.core.operations import Imagine
+from legnext_mcp.core.problems import describe
+from legnext_mcp.core.text import printable
 from legnext_mcp.server import args as a
 from legnext_mcp.server.results import (
+    BalanceResult,
+    CostEstimate,
     JobBatch,
     JobList,
     JobResult,
     JobSummary,
-    OutputModel,
+    Listed,
     UnresolvedSummary,
     iso,
     job_result,
+    next_steps,
     result_text,
 )
+from legnext_mcp.server.rows import paid_tool, validate_arguments
+from legnext_mcp.server.session import Session
 from legnext_mcp.service import jobs as service
 from legnext_mcp.service.outputs import check_folder
 from legnext_mcp.service.quote import Quote, quote
@@ -48,7 +56,7 @@ from legnext_mcp.settings import Settings
 
 log = logging.getLogger("legnext_mcp.server")
 
-Ctx = Context[Services, Any]
+Ctx = Context[Session, Any]
 #: Progress notifications go out at least this often (real seconds) while a tool waits.
 PROGRESS_EVERY_S = 5.0
 
@@ -59,10 +67,23 @@ _HINTS = {
 }
 
 
+@dataclass(frozen=True)
+class Warm:
+    """A session's state once its first call needed it: the services, and which tools this server lists."""
+
+    services: Services
+    listed: Listed
+
+
+def warm(ctx: Ctx) -> Warm:
+    """The warm state of the session serving ``ctx`` (the front makes it before any handler runs)."""
+    session = ctx.request_context.lifespan_context
+    assert isinstance(session, Session) and isinstance(session.warm, Warm), "the back opens the session first"
+    return session.warm
+
+
 def services(ctx: Ctx) -> Services:
-    state = ctx.request_context.lifespan_context
-    assert isinstance(state, Services)
-    return state
+    return warm(ctx).services
 
 
 def tool_error(exc: LegnextError) -> ToolError:
@@ -70,26 +91,33 @@ def tool_error(exc: LegnextError) -> ToolError:
     return ToolError(exc.message + _HINTS.get(exc.code, ""))
 
 
-def describe_problems(exc: ValidationError, *, prefix: str = "") -> str:
-    """Validation problems in our words: the argument, what is wrong, what is allowed; no pydantic URLs."""
-    lines = []
-    for problem in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in problem["loc"] if p != "call") or "arguments"
-        text = str(problem["msg"]).removeprefix("Value error, ")
-        got = problem.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {repr(got)[:60]})"
-        lines.append(f"{prefix}{where}: {text}{shown}")
-    return "; ".join(lines)
+def after_sending(job_ids: list[str], what: str, exc: BaseException) -> ToolError:
+    """The error for a call that failed after its jobs existed: their ids first, then what happened, so no job
+    is ever lost behind a bare error (the SDK would say only "Error executing tool")."""
+    reason = exc.message if isinstance(exc, LegnextError) else f"an unexpected {type(exc).__name__} ({exc})"
+    ids = ", ".join(job_ids)
+    log.error("%s failed after job(s) %s existed: %s", what, ids, reason)
+    return ToolError(f"Job(s) {ids} exist (submitted and recorded); {what} failed: {reason[:500]} They keep running; "
+                     f"call wait_for_job(job_ids={job_ids!r}) or get_job for their results.")
 
 
 # --- results ---------------------------------------------------------------------------------------------
 
 
-async def describe_job(svc: Services, job: Job, *, saved_files: list[str] | None = None,
-                       estimated: int | None = None, notes: list[str] | None = None) -> JobResult:
-    entry = await svc.ledger.get(svc.dialect.name, job.job_id)
-    return job_result(job, prompt=entry.prompt if entry else None, parent_job_id=entry.parent_job_id if entry else None,
-                      unit=svc.dialect.unit, saved_files=saved_files,
+async def describe_job(ctx: Ctx, job: Job, *, saved_files: list[str] | None = None, estimated: int | None = None,
+                       notes: list[str] | None = None) -> JobResult:
+    state = warm(ctx)
+    svc = state.services
+    notes = list(notes or [])
+    try:
+        entry = await svc.ledger.get(svc.dialect.name, job.job_id)
+    except LedgerError as exc:
+        entry = None
+        notes.append(f"The local history could not be read ({exc.message}).")
+    steps = next_steps(job, svc.dialect.follow_ups(job), state.listed)
+    return job_result(job, steps=steps, prompt=entry.prompt if entry else None,
+                      parent_job_id=entry.parent_job_id if entry else None, unit=svc.dialect.unit,
+                      saved_files=saved_files,
                       estimated_points=estimated if estimated is not None else (entry.estimate if entry else None),
                       notes=notes)
 
@@ -106,14 +134,15 @@ def result_content(svc: Services, result: JobResult) -> list[ContentBlock]:
     return blocks
 
 
-async def respond(svc: Services, job: Job, *, include_preview: bool = False, estimated: int | None = None,
+async def respond(ctx: Ctx, job: Job, *, include_preview: bool = False, estimated: int | None = None,
                   notes: list[str] | None = None, saved_files: list[str] | None = None) -> CallToolResult:
     """A tool result for a job: text, structure, optional preview. A failed job is an error result that still
     carries its structure (the reason; nothing charged)."""
-    result = await describe_job(svc, job, saved_files=saved_files, estimated=estimated, notes=notes)
+    svc = services(ctx)
+    result = await describe_job(ctx, job, saved_files=saved_files, estimated=estimated, notes=notes)
     content = result_content(svc, result) + (await preview(svc, job) if include_preview else [])
     return CallToolResult(content=content, structured_content=result.structured(),
-        is_error=job.status.value == "failed")
+                          is_error=job.status.value == "failed")
 
 
 async def preview(svc: Services, job: Job) -> list[ContentBlock]:
@@ -129,17 +158,7 @@ async def preview(svc: Services, job: Job) -> list[ContentBlock]:
 # --- waiting with progress -------------------------------------------------------------------------------
 
 
-def _percent(svc: Services, job: Job, elapsed: float, prompt: str | None) -> float:
-    if job.is_terminal:
-        return 100.0
-    if job.progress is not None:
-        return float(min(max(job.progress, 0), 99))
-    typical = svc.dialect.poll_plan(job, prompt).late_after_s  # the end of the documented range
-    return min(95.0, 100.0 * svc.dialect.clock.api_seconds(elapsed) / typical)
-
-
-async def wait_with_progress(ctx: Ctx, jobs: list[Job], timeout_s: float | None) -> tuple[list[Job],
-    list[LegnextError]]:
+async def wait_with_progress(ctx: Ctx, jobs: list[Job], timeout_s: float | None) -> service.Waited:
     """Wait up to the soft deadline, telling the client how far along the jobs are (progress is a percent).
 
     Notifications go out after every look and at least every PROGRESS_EVERY_S; none once the wait is
@@ -155,7 +174,7 @@ async def wait_with_progress(ctx: Ctx, jobs: list[Job], timeout_s: float | None)
         if finished.is_set():
             return
         elapsed = time.monotonic() - start
-        percent = sum(_percent(svc, job, elapsed, None) for job in latest) / max(len(latest), 1)
+        percent = sum(service.percent(svc.dialect, job, elapsed) for job in latest) / max(len(latest), 1)
         states = ", ".join(f"{j.job_id}: {j.status.value}" + (f" {j.progress}%" if j.progress is not None else "")
                            for j in latest)
         with anyio.CancelScope(shield=True):  # a notification is sent whole or not at all
@@ -174,11 +193,11 @@ async def wait_with_progress(ctx: Ctx, jobs: list[Job], timeout_s: float | None)
     async with anyio.create_task_group() as group:
         group.start_soon(ticker)
         try:
-            done, problems = await service.wait(svc, jobs, timeout=limit, on_progress=on_progress)
+            waited = await service.wait(svc, jobs, timeout=limit, on_progress=on_progress)
         finally:
             finished.set()
             group.cancel_scope.cancel()
-    return done, problems
+    return waited
 
 
 # --- paid tools --------------------------------------------------------------------------------------------
@@ -234,7 +253,7 @@ async def priced(ctx: Ctx, call: a.ToolArgs) -> Quote:
     try:
         return await quote(services(ctx), call.operation())
     except ValidationError as exc:
-        raise ToolError(describe_problems(exc) + " Nothing was sent.") from None
+        raise ToolError(f"{describe(exc)}. Nothing was sent.") from None
     except LegnextError as exc:
         raise tool_error(exc) from None
 
@@ -265,31 +284,39 @@ async def run_job(ctx: Ctx, call: a.ToolArgs, quoted: Annotated[Quote, Resolve(p
         job = await service.submit(svc, quoted)
     except LegnextError as exc:
         raise tool_error(exc) from None
-    if call.should_wait():
-        done, problems = await wait_with_progress(ctx, [job], call.wait_limit())
-        if problems:  # the job exists and is recorded; reading it failed even after retries
-            raise ToolError(f"{problems[0].message} Job {job.job_id} was submitted and keeps running; call "
-                            f"wait_for_job(job_ids=['{job.job_id}']) later.")
-        job = done[0]
-    return await respond(svc, job, include_preview=call.wants_preview(), estimated=estimate.amount, notes=notes)
+    try:  # the job exists: whatever happens now, the answer names it
+        if call.should_wait():
+            waited = await wait_with_progress(ctx, [job], call.wait_limit())
+            if waited.errors:  # reading it failed even after retries
+                problem = next(iter(waited.errors.values()))
+                raise ToolError(f"{problem.message} Job {job.job_id} was submitted and keeps running; call "
+                                f"wait_for_job(job_ids=['{job.job_id}']) later.")
+            job = waited.jobs[0]
+            notes += waited.notes
+        return await respond(ctx, job, include_preview=call.wants_preview(), estimated=estimate.amount, notes=notes)
+    except ToolError:
+        raise
+    except Exception as exc:
+        raise after_sending([job.job_id], "reading its result", exc) from None
 
 
 # --- free tools ----------------------------------------------------------------------------------------------
 
 
-async def _read(svc: Services, job_id: str) -> Job:
+async def _read(ctx: Ctx, job_id: str, notes: list[str]) -> Job:
+    svc = services(ctx)
     try:
         job = await svc.dialect.get(check_job_id(job_id))
     except LegnextError as exc:
         raise tool_error(exc) from None
-    await svc.ledger.record(job)
+    await service.record(svc, job, notes)
     return job
 
 
 async def get_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     assert isinstance(call, a.GetJobArgs)
-    svc = services(ctx)
-    return await respond(svc, await _read(svc, call.job_id))
+    notes: list[str] = []
+    return await respond(ctx, await _read(ctx, call.job_id, notes), notes=notes)
 
 
 async def wait_for_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
@@ -304,16 +331,23 @@ async def wait_for_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     if failures:
         raise tool_error(failures[0])
     jobs = [item for item in found if isinstance(item, Job)]
-    for job in jobs:
-        await svc.ledger.record(job)
-    jobs, problems = await wait_with_progress(ctx, jobs, call.timeout_s)
-    if problems and len(problems) == len(jobs):
-        raise ToolError(problems[0].message + " The job keeps running; call wait_for_job later.")
-    results = [await describe_job(svc, job) for job in jobs]
-    batch = JobBatch(jobs=results, all_done=all(r.done for r in results))
-    content: list[ContentBlock] = []
-    for job, result in zip(jobs, results, strict=True):
-        content += result_content(svc, result) + (await preview(svc, job) if call.wants_preview() else [])
+    notes: list[str] = []
+    try:
+        for job in jobs:
+            await service.record(svc, job, notes)
+        waited = await wait_with_progress(ctx, jobs, call.timeout_s)
+        if waited.errors and len(waited.errors) == len(jobs):
+            problem = next(iter(waited.errors.values()))
+            raise ToolError(problem.message + " The job keeps running; call wait_for_job later.")
+        results = [await describe_job(ctx, job, notes=notes + waited.notes) for job in waited.jobs]
+        batch = JobBatch(jobs=results, all_done=all(r.done for r in results))
+        content: list[ContentBlock] = []
+        for job, result in zip(waited.jobs, results, strict=True):
+            content += result_content(svc, result) + (await preview(svc, job) if call.wants_preview() else [])
+    except ToolError:
+        raise
+    except Exception as exc:
+        raise after_sending(ids, "wait_for_job", exc) from None
     return CallToolResult(content=content, structured_content=batch.structured(),
                           is_error=any(r.status == "failed" for r in results))
 
@@ -324,21 +358,22 @@ async def save_images(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     try:
         target = check_folder(call.folder, svc.settings.output_dir)  # a bad folder costs no request
         check_job_id(call.job_id)
+        entry = await svc.ledger.get(svc.dialect.name, call.job_id)
     except LegnextError as exc:
         raise tool_error(exc) from None
-    entry = await svc.ledger.get(svc.dialect.name, call.job_id)
-    job = entry.job if entry is not None and entry.job.is_terminal else await _read(svc, call.job_id)
+    notes: list[str] = []
+    job = entry.job if entry is not None and entry.job.is_terminal else await _read(ctx, call.job_id, notes)
     try:
         saved = await svc.outputs.save(job, target, prompt=entry.prompt if entry else None,
                                        parent_job_id=entry.parent_job_id if entry else None,
-                                       refresh=lambda: _read(svc, call.job_id))
+                                       refresh=lambda: _read(ctx, call.job_id, notes))
     except LocalValidationError as exc:
         raise ToolError(exc.message.replace("Wait for it first.", f"Call wait_for_job(job_ids=['{job.job_id}']) "
                                             "first.")) from None
     except LegnextError as exc:
         raise tool_error(exc) from None
     files = [str(p) for p in saved.files] + [str(saved.sidecar)]
-    result = await describe_job(svc, job, saved_files=files)
+    result = await describe_job(ctx, job, saved_files=files, notes=notes)
     return CallToolResult(content=[TextContent(type="text", text=result_text(result))],
                           structured_content=result.structured())
 
@@ -348,8 +383,11 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     svc = services(ctx)
     name = svc.dialect.name
     limit = call.limit or 20
-    entries = await svc.ledger.recent(name, status=call.status, task_type=call.task_type, limit=limit)
-    unresolved = [] if call.status else await svc.ledger.intents(name, task_type=call.task_type, limit=limit)
+    try:
+        entries = await svc.ledger.recent(name, status=call.status, task_type=call.task_type, limit=limit)
+        unresolved = [] if call.status else await svc.ledger.intents(name, task_type=call.task_type, limit=limit)
+    except LegnextError as exc:
+        raise tool_error(exc) from None
     running: list[str] = []
     if call.status is None and call.task_type is None:
         try:
@@ -380,25 +418,6 @@ def iso_epoch(epoch: float) -> str:
     return iso(datetime.fromtimestamp(epoch, UTC)) or ""
 
 
-def printable(text: str) -> str:
-    """Text for one line of a listing: control and bidi characters shown as escapes, never acted on."""
-    return "".join(c if c.isprintable() and c not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-                   else f"\\u{ord(c):04x}" for c in text)
-
-
-class BalanceResult(OutputModel):
-    """What the account can spend."""
-
-    available: int = Field(description="What jobs can spend, in points (1000 points = $1)")
-    unit: str
-    usd: float | None = None
-    parts: dict[str, int] = Field(default_factory=dict, description="credits (bought) and points (bonus)")
-    explanation: str = ""
-    plan: str | None = None
-    max_concurrent_jobs: int | None = None
-    low_balance_alert: bool = False
-
-
 async def get_balance(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     svc = services(ctx)
     try:
@@ -409,28 +428,17 @@ async def get_balance(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
                            explanation=account.explanation, plan=account.plan,
                            max_concurrent_jobs=account.max_concurrent, low_balance_alert=account.low_balance)
     parts = " + ".join(f"{value} {name}" for name, value in account.parts.items())
+    # What one image job costs here, priced by the dialect's own rule (the same one a job is priced by).
+    image = svc.dialect.prepare(Imagine(prompt="a picture"), None, None).estimate.amount
+    jobs = f"; about {result.available // image} image jobs at {image} {account.unit}. " if image else ". "
     text = (f"Balance: {result.available} {account.unit}" + (f" (${result.usd:.2f})" if result.usd is not None else "")
-            + (f" = {parts}" if parts else "") + f"; about {result.available // 80} image jobs at 80 {account.unit}. "
-            + account.explanation + (f" Plan: {account.plan}." if account.plan else ""))
+            + (f" = {parts}" if parts else "") + jobs + account.explanation
+            + (f" Plan: {account.plan}." if account.plan else ""))
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.structured())
-
-
-class CostEstimate(OutputModel):
-    """What a paid tool call would cost, after every check it would pass; nothing was sent."""
-
-    tool: str
-    points: int | None = Field(default=None, description="The price in `unit`; absent when unknown")
-    unit: str
-    usd: float | None = None
-    basis: str
-    would_ask_user: bool
-    notes: list[str] = Field(default_factory=list)
 
 
 async def estimate_cost(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     assert isinstance(call, a.EstimateArgs)
-    from legnext_mcp.server.catalog import paid_tool, validate_arguments
-
     svc = services(ctx)
     spec = paid_tool(call.tool, svc.dialect)
     raw = call.arguments
@@ -448,7 +456,7 @@ async def estimate_cost(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
         quoted = await quote(svc, checked.operation())
         question = confirmation(svc.settings, quoted, can_ask=True)
     except ValidationError as exc:
-        raise ToolError(describe_problems(exc, prefix=f"{spec.name}: ") + " Nothing was sent.") from None
+        raise ToolError(f"{spec.name}: {describe(exc)}. Nothing was sent.") from None
     except LegnextError as exc:
         raise tool_error(exc) from None
     price = quoted.prepared.estimate
@@ -459,4 +467,3 @@ async def estimate_cost(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
         text += " It is above LEGNEXT_CONFIRM_ABOVE_POINTS, so the user will be asked to confirm."
     return CallToolResult(content=[TextContent(type="text", text=" ".join([text, *result.notes]))],
                           structured_content=result.structured())
-

@@ -5,6 +5,9 @@ first (atomically with the budget check); only then is the request sent, exactly
 replaces the intent with the job; a refusal releases it; a lost answer marks it uncertain. Recording
 after the request is shielded from cancellation, so a host that gives up (or a SIGTERM) mid-call still
 leaves the job, or the fact that it may exist, in the ledger.
+
+After a job exists nothing may hide its id: a ledger that fails while a wait records what it saw is a note
+on the result, not an error that loses the job.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import anyio
 
-from legnext_mcp.core import policy
-from legnext_mcp.core.errors import LegnextError, SubmissionUncertainError
+from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncertainError
 from legnext_mcp.core.job import Job
+from legnext_mcp.core.waiting import poll_jobs
+from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.service.quote import DAY_S, Quote
 from legnext_mcp.service.runtime import Services
 
@@ -30,9 +35,9 @@ class UnrecordedJobError(LegnextError):
 
     code = "unrecorded"
 
-    def __init__(self, job: Job) -> None:
+    def __init__(self, job: Job, reason: str) -> None:
         super().__init__(f"Job {job.job_id} was submitted ({job.task_type}) but could not be written to the local "
-                         f"history; keep this id: {job.job_id}.", job_id=job.job_id)
+                         f"history ({reason}); keep this id: {job.job_id}.", job_id=job.job_id)
         self.job = job
 
 
@@ -40,17 +45,20 @@ async def submit(svc: Services, quoted: Quote) -> Job:
     """Send ``quoted`` once and return the new job, recorded.
 
     Raises:
-        BudgetExceededError / LedgerError: before sending (then nothing was sent).
+        BudgetExceededError / LedgerError: before sending (then nothing was sent, and the message says so).
         SubmissionUncertainError: sent, no answer: kept in the ledger as uncertain, never re-sent.
         LegnextError: the API refused it (nothing was made).
         UnrecordedJobError: made, but the ledger failed (the id is in the message).
     """
     prepared = quoted.prepared
     op = prepared.operation
-    intent, _ = await svc.ledger.reserve(
-        svc.dialect.name, task_type=prepared.task_type, prompt=op.text, parent_job_id=op.parent_id,
-        request=prepared.body, points=prepared.estimate.amount, cap=svc.settings.max_points_per_day,
-        since=time.time() - DAY_S)
+    try:
+        intent = await svc.ledger.reserve(
+            svc.dialect.name, task_type=prepared.task_type, prompt=op.text, parent_job_id=op.parent_id,
+            request=prepared.body, points=prepared.estimate.amount, unit=prepared.estimate.unit,
+            cap=svc.settings.max_points_per_day, since=time.time() - DAY_S)
+    except LedgerError as exc:
+        raise LedgerError(f"{exc.message} Nothing was sent: a job is sent only once its intent is recorded.") from None
     try:
         job = await svc.dialect.submit(prepared)
     except SubmissionUncertainError as exc:
@@ -69,9 +77,9 @@ async def submit(svc: Services, quoted: Quote) -> Job:
         try:
             await svc.ledger.submitted(intent, job, prompt=op.text, parent_job_id=op.parent_id, request=prepared.body,
                                        estimate=prepared.estimate.amount)
-        except LegnextError:
-            log.exception("could not record job %s in the ledger", job.job_id)
-            raise UnrecordedJobError(job) from None
+        except LedgerError as exc:
+            log.error("could not record job %s in the ledger: %s", job.job_id, exc.message)
+            raise UnrecordedJobError(job, exc.message) from None
     log.info("recorded %s job %s", prepared.task_type, job.job_id)
     return job
 
@@ -87,47 +95,66 @@ class Progress:
 OnProgress = Callable[[Progress], Awaitable[None]]
 
 
-async def wait(svc: Services, jobs: list[Job], *, timeout: float, on_progress: OnProgress | None = None,
-               ) -> tuple[list[Job], list[LegnextError]]:
-    """Look at unfinished jobs together until all are done or ``timeout`` real seconds pass.
+@dataclass
+class Waited:
+    """How a wait ended: the latest snapshot of each job (in the order asked), the jobs that could not be read
+    (by id), and what the caller should know (a snapshot the ledger could not record)."""
 
-    One request per round for all of them where the API allows (``Dialect.get_many``); the next round
-    comes when the soonest job's poll plan says. Every snapshot goes to the ledger. Returns the latest
-    snapshot of each job (in order) and the read errors of jobs that could not be read at all.
-    Cancelling the caller stops at once.
+    jobs: list[Job]
+    errors: dict[str, LegnextError] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+async def record(svc: Services, job: Job, notes: list[str]) -> None:
+    """Record a snapshot; a ledger failure becomes a note (the job is what matters, and the API still has it)."""
+    try:
+        await svc.ledger.record(job)
+    except LedgerError as exc:
+        log.error("could not record a snapshot of job %s: %s", job.job_id, exc.message)
+        note = f"Job {job.job_id}: its latest state could not be written to the local history ({exc.message})."
+        if note not in notes:
+            notes.append(note)
+
+
+async def wait(svc: Services, jobs: list[Job], *, timeout: float, on_progress: OnProgress | None = None) -> Waited:
+    """Look at unfinished jobs together until all are done or ``timeout`` real seconds pass (the one poll loop,
+    ``core.waiting``: one read per round for all of them where the API allows). Every snapshot goes to the
+    ledger. Cancelling the caller stops at once.
     """
-    clock = svc.dialect.clock
-    latest = {job.job_id: job for job in jobs}
+    dialect = svc.dialect
     prompts = {job.job_id: await _prompt(svc, job) for job in jobs}
-    polls = dict.fromkeys(latest, 0)
-    # A job submitted earlier is already that old: its age counts toward the schedule. Only on a real API's
-    # clock: a simulator's timestamps run at another speed than ours.
-    ages = {jid: max((clock.now() - job.created_at).total_seconds(), 0.0)
-            if job.created_at is not None and clock.scale == 1.0 else 0.0 for jid, job in latest.items()}
-    errors: dict[str, LegnextError] = {}
-    start = clock.monotonic()
-    deadline = start + timeout
-    while True:
-        waiting = [jid for jid, job in latest.items() if not job.is_terminal and jid not in errors]
-        now = clock.monotonic()
-        if not waiting or now >= deadline:
-            break
-        elapsed = clock.api_seconds(now - start)
-        delay = min(policy.next_poll_delay(svc.dialect.poll_plan(latest[jid], prompts[jid]), elapsed + ages[jid],
-                                           polls[jid]) for jid in waiting)
-        await clock.sleep(min(delay, clock.api_seconds(deadline - now)))
-        for jid, found in zip(waiting, await svc.dialect.get_many(waiting), strict=True):
-            polls[jid] += 1
-            if isinstance(found, LegnextError):  # the read already retried: this job's wait ends here
-                errors[jid] = found
-                continue
-            latest[jid] = found
-            await svc.ledger.record(found)
+    notes: list[str] = []
+    start = dialect.clock.monotonic()
+    seen = {job.job_id: job for job in jobs}
+
+    async def on_round(latest: list[Job]) -> None:
+        for job in latest:
+            if job is not seen[job.job_id]:  # read in this round
+                seen[job.job_id] = job
+                await record(svc, job, notes)
         if on_progress is not None:
-            await on_progress(Progress(elapsed=clock.monotonic() - start, jobs=list(latest.values())))
-    return [latest[job.job_id] for job in jobs], list(errors.values())
+            await on_progress(Progress(elapsed=dialect.clock.monotonic() - start, jobs=latest))
+
+    latest, errors = await poll_jobs(jobs, read=dialect.get_many, plan=lambda job: dialect.poll_plan(
+        job, prompts[job.job_id]), clock=dialect.clock, timeout=timeout, created_at=lambda job: job.created_at,
+        on_round=on_round)
+    return Waited(jobs=latest, errors=errors, notes=notes)
+
+
+def percent(dialect: Dialect[Any], job: Job, elapsed: float) -> float:
+    """How far along a job is: 100 when it ended, the API's own figure when it reports one (at most 99),
+    otherwise the real seconds waited against the end of its documented duration (at most 95)."""
+    if job.is_terminal:
+        return 100.0
+    if job.progress is not None:
+        return float(min(max(job.progress, 0), 99))
+    typical = dialect.poll_plan(job, None).late_after_s
+    return min(95.0, 100.0 * dialect.clock.api_seconds(elapsed) / typical)
 
 
 async def _prompt(svc: Services, job: Job) -> str | None:
-    entry = await svc.ledger.get(svc.dialect.name, job.job_id)
+    try:
+        entry = await svc.ledger.get(svc.dialect.name, job.job_id)
+    except LedgerError:
+        entry = None
     return (entry.prompt if entry else None) or job.prompt

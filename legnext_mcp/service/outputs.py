@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 
@@ -24,11 +24,9 @@ from legnext_mcp.core import media, policy
 from legnext_mcp.core.errors import LegnextError, LocalValidationError, NetworkError, ServerError
 from legnext_mcp.core.ids import check_job_id
 from legnext_mcp.core.job import Job, JobStatus
+from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.files import atomic_write, clean_stale_parts, inside, write_new
 from legnext_mcp.http.download import UNREACHABLE
-
-if TYPE_CHECKING:  # the dialect is only named here: importing it is most of start-up time
-    from legnext_mcp.dialects.base import Dialect
 
 Index = int | str  # an output number, or "grid"
 #: Which quadrant of a 2x2 grid is image n (Midjourney numbers U1..U4 this way).
@@ -82,7 +80,7 @@ class Saved:
 class Outputs:
     """Files of one dialect's jobs: a cache under ``cache_dir``, saved copies under ``output_dir``."""
 
-    def __init__(self, dialect: Dialect, *, cache_dir: Path, output_dir: Path, download_max_bytes: int,
+    def __init__(self, dialect: Dialect[Any], *, cache_dir: Path, output_dir: Path, download_max_bytes: int,
                  preview_max_bytes: int) -> None:
         self.dialect = dialect
         self.cache_dir = cache_dir

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from legnext_mcp.core.errors import BudgetExceededError, LocalValidationError
@@ -25,14 +26,8 @@ DAY_S = 24 * 3600
 class Quote:
     """A request that passed every local check, priced, with notes for the result."""
 
-    prepared: Prepared
-    parent: Job | None = None
-    parent_prompt: str | None = None
+    prepared: Prepared[Any]
     notes: tuple[str, ...] = ()
-
-    @property
-    def operation(self) -> Operation:
-        return self.prepared.operation
 
 
 async def load_parent(svc: Services, job_id: str) -> tuple[Job, str | None]:
@@ -97,8 +92,6 @@ async def quote(svc: Services, op: Operation) -> Quote:
                 f"({price.basis}), so the budget cannot be kept. Set LEGNEXT_RELAY_PRICES, or unset the limit.")
         used = await svc.ledger.spent(dialect.name, time.time() - DAY_S)
         if used + price.amount > cap:
-            raise BudgetExceededError(
-                f"Refused by the daily budget: this job costs {price}, {used} of the {cap} {price.unit} allowed in 24 "
-                "hours (LEGNEXT_MAX_POINTS_PER_DAY) are used. Raise the limit or wait.")
+            raise BudgetExceededError.refused(str(price), used=used, cap=cap, unit=price.unit)
         notes.append(f"Budget: {used + price.amount} of {cap} {price.unit} used in the last 24 hours with this job.")
-    return Quote(prepared=prepared, parent=parent, parent_prompt=parent_prompt, notes=tuple(notes))
+    return Quote(prepared=prepared, notes=tuple(notes))

@@ -24,6 +24,7 @@ from mcp import Client
 
 from legnext_mcp.core.errors import LocalValidationError, NetworkError
 from legnext_mcp.core.job import Job, JobStatus
+from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.http.download import Downloader
 from legnext_mcp.ledger import Ledger
 from legnext_mcp.sandbox import HANG_WORD, Engine, Fault, SandboxApp
@@ -32,9 +33,16 @@ from legnext_mcp.server import build_server
 from legnext_mcp.server.run import ServeError, http_app
 from legnext_mcp.service.outputs import shrink
 from legnext_mcp.settings import Settings, SettingsError
-from tests.conftest import FAST, make_client
-from tests.reliability.conftest import audit, loopback_harness, stdio_server, text_of
-from tests.server.conftest import harness_settings, server_harness
+from tests.support import (
+    FAST,
+    audit,
+    harness_settings,
+    loopback_harness,
+    make_client,
+    server_harness,
+    stdio_server,
+    text_of,
+)
 
 pytestmark = pytest.mark.anyio
 KEY = "sk-attack-test-0123456789"
@@ -208,8 +216,8 @@ async def test_concurrent_calls_cannot_pass_the_daily_budget(tmp_path: Path, mod
 async def test_two_servers_sharing_a_ledger_cannot_pass_the_budget_together(tmp_path: Path) -> None:
     sandbox = SandboxApp(Engine(time_scale=FAST, seed=3))
     settings = harness_settings(tmp_path, max_points_per_day=100)
-    async with make_client(sandbox) as api, Client(build_server(settings, client=api)) as a, \
-            Client(build_server(settings, client=api)) as b:
+    async with make_client(sandbox) as api, Client(build_server(settings, dialect=LegnextDialect(api))) as a, \
+            Client(build_server(settings, dialect=LegnextDialect(api))) as b:
             results: list[Any] = []
 
             async def one(client: Client, n: int) -> None:

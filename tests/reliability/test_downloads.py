@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from legnext_mcp.sandbox import Fault
-from tests.reliability.conftest import LoopbackHarness, loopback_harness, text_of
+from tests.support import LoopbackHarness, loopback_harness, text_of
 
 pytestmark = pytest.mark.anyio
 CDN = "/cdn/"

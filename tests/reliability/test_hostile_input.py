@@ -20,12 +20,11 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp_types import Tool
 
+from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.sandbox import Engine, SandboxApp
 from legnext_mcp.server import build_server
-from tests.conftest import FAST, make_client
-from tests.reliability.conftest import crashed, text_of
-from tests.server.conftest import Harness, harness_settings
-from tests.server.test_tools import CANVAS, IMG, POSITION, SQUARE
+from tests.cases import CANVAS, IMG, POSITION, SQUARE
+from tests.support import FAST, Harness, crashed, harness_settings, make_client, text_of
 
 PARENT = "0f8e7a1c-2b3d-4e5f-8a9b-1c2d3e4f5a6b"  # well-formed, unknown to the simulator
 #: A valid call of every tool; each fuzz case breaks exactly one argument of it.
@@ -188,7 +187,7 @@ async def fuzz_server(home: Path) -> AsyncIterator[tuple[Harness, dict[str, Tool
     sandbox = SandboxApp(Engine(time_scale=FAST, seed=17))
     settings = harness_settings(home)
     async with make_client(sandbox) as api:
-        server = build_server(settings, client=api)
+        server = build_server(settings, dialect=LegnextDialect(api))
         async with Client(server) as client:
             tools = {tool.name: tool for tool in (await client.list_tools()).tools}
             yield Harness(sandbox, settings, server, client), tools

@@ -21,7 +21,7 @@ from legnext_mcp.core.policy import MAX_CONNECTIONS
 from legnext_mcp.sandbox import Engine, SandboxApp
 from legnext_mcp.sandbox.legnext.engine import MAX_CONCURRENT
 from legnext_mcp.sandbox.serve import LoopbackSandbox
-from tests.reliability.conftest import audit, loopback_harness, stdio_server, text_of
+from tests.support import audit, loopback_harness, stdio_server, text_of
 
 pytestmark = pytest.mark.anyio
 N = int(os.environ.get("LEGNEXT_LOAD_N", "50"))

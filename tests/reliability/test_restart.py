@@ -19,7 +19,7 @@ from mcp import Client
 
 from legnext_mcp.sandbox import Engine, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
-from tests.reliability.conftest import stdio_server, text_of
+from tests.support import stdio_server, text_of
 
 pytestmark = [pytest.mark.anyio,
               pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the server's pid in /proc")]

@@ -19,13 +19,12 @@ from mcp import Client
 from mcp.client.stdio import stdio_client
 from mcp_types import BlobResourceContents, TextResourceContents
 
+from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.sandbox import FAIL_WORD, MODERATION_WORD, Engine, Fault, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
-from tests.conftest import FAST, make_client
-from tests.reliability.conftest import loopback_harness, stdio_server, text_of
-from tests.server.conftest import harness_settings
-from tests.server.test_tools import CALLS, IMG
+from tests.cases import CALLS, IMG
+from tests.support import FAST, harness_settings, loopback_harness, make_client, stdio_server, text_of
 
 pytestmark = pytest.mark.anyio
 CANARY = "lnx-CANARY-5e1f0c9d2b7a44"
@@ -116,7 +115,7 @@ async def test_the_key_appears_in_no_result_resource_prompt_log_or_file(
     async with make_client(sandbox, key=CANARY) as api:
         seen.add("repr(client)", repr(api))
         seen.add("repr(settings)", repr(settings))
-        async with Client(build_server(settings, client=api), mode=mode) as client:
+        async with Client(build_server(settings, dialect=LegnextDialect(api)), mode=mode) as client:
             await exercise_everything(client, seen)
             sandbox.engine.faults.add(Fault("status", status=500, method="POST"))
             seen.result("uncertain submission", await client.call_tool("imagine", {"prompt": "a cat"}))
@@ -137,7 +136,8 @@ async def test_a_wrong_key_is_refused_without_being_echoed(tmp_path: Path, caplo
     sandbox = SandboxApp(Engine(time_scale=FAST))  # does not know the canary
     seen = Surfaces()
     settings = harness_settings(tmp_path, api_key=CANARY)
-    async with make_client(sandbox, key=CANARY) as api, Client(build_server(settings, client=api)) as client:
+    async with make_client(sandbox, key=CANARY) as api, \
+            Client(build_server(settings, dialect=LegnextDialect(api))) as client:
         for tool, arguments in [("get_balance", {}), ("generate_and_wait", {"prompt": "a fox"}),
                                 ("get_job", {"job_id": "abc"})]:
             result = await client.call_tool(tool, arguments)

@@ -16,8 +16,7 @@ import pytest
 
 from legnext_mcp.core.policy import MAX_GET_ATTEMPTS, MAX_POST_CONNECT_RETRIES, MAX_POST_RATE_LIMIT_RETRIES
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, Fault
-from tests.reliability.conftest import FlakyConnect, audit, crashed, loopback_harness, text_of
-from tests.server.conftest import Harness
+from tests.support import FlakyConnect, Harness, audit, crashed, loopback_harness, text_of
 
 pytestmark = pytest.mark.anyio
 JOBS = "/api/v1/job/"

@@ -21,7 +21,7 @@ from legnext_mcp.core.errors import PromptError
 from legnext_mcp.core.prompt import parse_prompt
 from legnext_mcp.files import current_umask
 from legnext_mcp.server.guide import parameters_guide
-from tests.server.conftest import Harness
+from tests.support import Harness
 
 pytestmark = pytest.mark.anyio
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,9 +11,9 @@ from mcp import Client
 from mcp.client.extension import advertise
 from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID
 
-from legnext_mcp.server.catalog import PAID_BY_NAME
 from legnext_mcp.server.gallery import GALLERY_URI
-from tests.server.conftest import server_harness
+from legnext_mcp.server.rows import PAID_BY_NAME
+from tests.support import server_harness
 
 pytestmark = pytest.mark.anyio
 APPS = [advertise(EXTENSION_ID, {"mimeTypes": [APP_MIME_TYPE]})]

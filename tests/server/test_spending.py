@@ -17,10 +17,9 @@ from mcp_types import ElicitRequestParams, ElicitResult
 
 from legnext_mcp.api import DiffusionRequest
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD
-from tests.api.test_prompt import RULES
-from tests.conftest import make_client
-from tests.server.conftest import Harness
-from tests.server.conftest import server_harness as shared_server_harness
+from tests.cases import RULES
+from tests.support import Harness, make_client
+from tests.support import server_harness as shared_server_harness
 
 pytestmark = pytest.mark.anyio
 URL = "https://example.com/ref.png"

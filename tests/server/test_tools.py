@@ -19,20 +19,14 @@ from mcp_types import (
 )
 
 from legnext_mcp.api import DiffusionRequest
+from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, SandboxApp
 from legnext_mcp.server import build_server
 from legnext_mcp.server.results import JobResult
-from tests.conftest import FAST, make_client
-from tests.server.conftest import Harness, harness_settings, server_harness
+from tests.cases import CALLS, FREE, IMG, PAID
+from tests.support import FAST, Harness, harness_settings, make_client, server_harness
 
 pytestmark = pytest.mark.anyio
-IMG = "https://example.com/cat.png"
-PAID = {"generate_and_wait", "imagine", "upscale", "variation", "reroll", "describe", "shorten", "blend", "pan",
-        "outpaint", "inpaint", "remix", "edit", "upload_paint", "retexture", "remove_background", "enhance",
-        "enhance_upscale", "video_diffusion", "extend_video", "video_upscale"}
-FREE = {"wait_for_job", "get_job", "save_images", "list_jobs", "get_balance", "estimate_cost"}
-
-
 def effective(hints: ToolAnnotations | None) -> tuple[bool, bool, bool, bool]:
     """Hints as a client reads them: an absent hint takes the MCP spec's default."""
     assert hints is not None
@@ -145,35 +139,6 @@ async def _grid(harness: Harness, prompt: str = "a fox --v 7 --draft") -> str:
 async def _video(harness: Harness) -> str:
     job_id: str = (await harness.finished("video_diffusion", {"image_url": IMG, "prompt": "waves --bs 2"}))["job_id"]
     return job_id
-
-
-SQUARE = {"width": 1024, "height": 1024, "points": [10, 10, 10, 500, 500, 500, 500, 10]}
-CANVAS = {"width": 1024, "height": 1024}
-POSITION = {"width": 512, "height": 512, "x": 256, "y": 256}
-CALLS: dict[str, Any] = {
-    "imagine": lambda p, v: {"prompt": "a fox"},
-    "variation": lambda p, v: {"job_id": p, "image_no": 1, "type": "strong"},
-    "upscale": lambda p, v: {"job_id": p, "image_no": 2, "type": "creative"},
-    "reroll": lambda p, v: {"job_id": p},
-    "blend": lambda p, v: {"image_urls": [IMG, "https://example.com/dog.png"], "aspect_ratio": "3:2"},
-    "describe": lambda p, v: {"image_url": IMG},
-    "shorten": lambda p, v: {"prompt": "a long and wordy prompt about a majestic fox in snow"},
-    "pan": lambda p, v: {"job_id": p, "image_no": 0, "direction": "left", "scale": 1.2},
-    "outpaint": lambda p, v: {"job_id": p, "image_no": 0, "scale": 1.4},
-    "inpaint": lambda p, v: {"job_id": p, "image_no": 0, "areas": [SQUARE], "remix_prompt": "a hat"},
-    "remix": lambda p, v: {"job_id": p, "image_no": 0, "remix_prompt": "as a statue", "mode": "subtle"},
-    "edit": lambda p, v: {"job_id": p, "image_no": 0, "canvas": CANVAS, "image_position": POSITION,
-                          "remix_prompt": "on a beach"},
-    "upload_paint": lambda p, v: {"image_url": IMG, "canvas": CANVAS, "image_position": POSITION,
-                                  "remix_prompt": "garden", "mask_url": IMG},
-    "retexture": lambda p, v: {"image_url": IMG, "remix_prompt": "glass"},
-    "remove_background": lambda p, v: {"image_url": IMG},
-    "enhance": lambda p, v: {"job_id": p, "image_no": 1},
-    "enhance_upscale": lambda p, v: {"job_id": p, "image_no": 0, "target_resolution": "4K"},
-    "video_diffusion": lambda p, v: {"job_id": p, "image_no": 0, "video_type": "720p"},
-    "extend_video": lambda p, v: {"job_id": v, "video_no": 1},
-    "video_upscale": lambda p, v: {"job_id": v, "video_no": 0},
-}
 
 
 def test_every_job_endpoint_tool_is_exercised() -> None:
@@ -413,9 +378,9 @@ async def test_jobs_survive_a_restart_of_the_server(tmp_path: Path) -> None:
     sandbox = SandboxApp(Engine(time_scale=FAST))
     settings = harness_settings(tmp_path)
     async with make_client(sandbox) as api:
-        async with Client(build_server(settings, client=api)) as first:
+        async with Client(build_server(settings, dialect=LegnextDialect(api))) as first:
             job_id = (await first.call_tool("imagine", {"prompt": "a fox"})).structured_content["job_id"]
-        async with Client(build_server(settings, client=api)) as second:
+        async with Client(build_server(settings, dialect=LegnextDialect(api))) as second:
             listed = (await second.call_tool("list_jobs", {})).structured_content["jobs"]
             waited = await second.call_tool("wait_for_job", {"job_ids": [job_id]})
     assert [j["job_id"] for j in listed] == [job_id] and listed[0]["prompt"] == "a fox"

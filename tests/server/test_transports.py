@@ -83,7 +83,7 @@ async def test_readme_tool_table_matches_the_server() -> None:
 
 
 async def test_readme_tool_table_marks_exactly_the_job_tools_paid() -> None:
-    from tests.server.test_tools import FREE, PAID
+    from tests.cases import FREE, PAID
 
     rows = [line for line in (await tool_table()).splitlines() if line.startswith("| `")]
     # The last two cells (the summary itself may hold "|"): kind, and whether a relay serves it.

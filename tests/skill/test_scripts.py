@@ -14,7 +14,7 @@ import pytest
 
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, Engine, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
-from tests.conftest import FAST
+from tests.support import FAST
 
 SKILL = Path(__file__).resolve().parents[2] / "skill" / "legnext-midjourney"
 KEY = "sk-skill-test-0123456789"

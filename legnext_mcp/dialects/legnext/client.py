@@ -16,23 +16,32 @@ from pydantic import BaseModel, ValidationError
 
 from legnext_mcp.core import policy
 from legnext_mcp.core.clock import Clock
-from legnext_mcp.core.errors import JobFailedError, PromptError, ServerError, SubmissionUncertainError, WaitTimeoutError
+from legnext_mcp.core.errors import (
+    JobFailedError,
+    LegnextError,
+    PromptError,
+    ServerError,
+    SubmissionUncertainError,
+    WaitTimeoutError,
+)
 from legnext_mcp.core.ids import check_answer_id, check_job_id
+from legnext_mcp.core.keys import check_key
+from legnext_mcp.core.operations import made_by
 from legnext_mcp.core.policy import RequestKind
 from legnext_mcp.core.prompt import parse_prompt
 from legnext_mcp.core.urls import is_public_url
-from legnext_mcp.core.waiting import poll_until_done
+from legnext_mcp.core.waiting import poll_jobs
 from legnext_mcp.dialects.legnext import DEFAULT_BASE_URL, wire
-from legnext_mcp.dialects.legnext.endpoints import endpoint_of, row_for_task
+from legnext_mcp.dialects.legnext.endpoints import endpoint_of
 from legnext_mcp.http.download import Download, Downloader
-from legnext_mcp.http.transport import ApiProfile, ApiTransport, HeaderAuth, check_key
+from legnext_mcp.http.transport import ApiProfile, ApiTransport, HeaderAuth
 
 SERVICE = "the Legnext API"
 
 log = logging.getLogger("legnext_mcp.legnext")
 
 _Model = TypeVar("_Model", bound=BaseModel)
-OnPoll = Callable[[wire.Job], Awaitable[None]]
+OnPoll = Callable[[wire.LegnextJob], Awaitable[None]]
 
 
 def read_error(body: Any) -> tuple[str | None, str | None]:
@@ -51,7 +60,7 @@ PROFILE = ApiProfile(service=SERVICE, key_help="keys are managed at https://legn
                      concurrency_help="At most 6 jobs run at once per key", read_error=read_error)
 
 
-def job_failed_message(job: wire.Job) -> str:
+def job_failed_message(job: wire.LegnextJob) -> str:
     reason = job.error.message or job.error.raw_message or "no reason given"
     text = f"Job {job.job_id} ({job.task_type}) failed: {reason} (error code {job.error.code})."
     if job.error.code == 403:
@@ -72,8 +81,8 @@ def is_fast(prompt: str | None) -> bool:
 
 def poll_plan(task_type: str | None, prompt: str | None = None) -> policy.PollPlan:
     """The poll plan of a Legnext task type (either spelling), fast for turbo/draft/v8 prompts."""
-    row = row_for_task(task_type)
-    return policy.poll_plan(row.poll if row else "image", fast=is_fast(prompt))
+    made = made_by(task_type)
+    return policy.poll_plan(made.poll if made else "image", fast=is_fast(prompt))
 
 
 class LegnextClient:
@@ -89,7 +98,7 @@ class LegnextClient:
                  download_transport: httpx2.AsyncBaseTransport | None = None, timeout: httpx2.Timeout | None = None,
                  clock: Clock | None = None, rng: random.Random | None = None,
                  download_max_bytes: int = policy.DOWNLOAD_MAX_BYTES) -> None:
-        key = check_key(api_key)
+        key = check_key(api_key, dialect="legnext")
         self.base_url = base_url.rstrip("/")
         self.clock = clock or Clock()
         self.http = ApiTransport(self.base_url, auth=HeaderAuth({"x-api-key": key}), secret=key, profile=PROFILE,
@@ -114,7 +123,7 @@ class LegnextClient:
 
     # --- endpoints --------------------------------------------------------------------------------
 
-    async def submit(self, request: wire.JobRequest) -> wire.Job:
+    async def submit(self, request: wire.JobRequest) -> wire.LegnextJob:
         """Create a job (POST to the request's endpoint) and return it, usually still ``pending``.
 
         Raises: LocalValidationError, BadRequestError, AuthenticationError, InsufficientCreditsError,
@@ -123,7 +132,7 @@ class LegnextClient:
         """
         row = endpoint_of(request)
         body = await self.http.request(RequestKind.CREATE, "POST", row.path.lstrip("/"), json_body=request.to_wire())
-        job = self._parse(wire.Job, body, what=f"the answer to {row.path}", creating=True)
+        job = self._parse(wire.LegnextJob, body, what=f"the answer to {row.path}", creating=True)
         try:
             check_answer_id(job.job_id, None, service=SERVICE)
         except ServerError as exc:  # the job may exist, but this answer cannot name it
@@ -132,7 +141,7 @@ class LegnextClient:
         log.info("submitted %s job %s (%s)", row.task_type, job.job_id, job.status.value)
         return job
 
-    async def get_job(self, job_id: str) -> wire.Job:
+    async def get_job(self, job_id: str) -> wire.LegnextJob:
         """The current state of a job (GET /v1/job/{job_id}).
 
         Raises: LocalValidationError (not a job id: nothing sent), NotFoundError, AuthenticationError,
@@ -140,7 +149,7 @@ class LegnextClient:
         """
         check_job_id(job_id)
         body = await self.http.request(RequestKind.READ, "GET", f"v1/job/{job_id}")
-        job = self._parse(wire.Job, body, what="the job")
+        job = self._parse(wire.LegnextJob, body, what="the job")
         check_answer_id(job.job_id, job_id, service=SERVICE)
         return job
 
@@ -156,14 +165,14 @@ class LegnextClient:
                            self._data(await self.http.request(RequestKind.READ, "GET", "account/info")),
                            what="the account information")
 
-    async def active_tasks(self) -> list[wire.Job]:
+    async def active_tasks(self) -> list[wire.LegnextJob]:
         """The account's jobs still pending or running (GET /account/active_tasks). Raises like :meth:`get_job`."""
         data = self._data(await self.http.request(RequestKind.READ, "GET", "account/active_tasks"))
         items = data if isinstance(data, list) else []
-        return [self._parse(wire.Job, item, what="an active task") for item in items[:200]]
+        return [self._parse(wire.LegnextJob, item, what="an active task") for item in items[:200]]
 
-    async def wait(self, job_id: str, *, timeout: float, on_poll: OnPoll | None = None, known: wire.Job | None = None,
-                   prompt: str | None = None) -> wire.Job:
+    async def wait(self, job_id: str, *, timeout: float, on_poll: OnPoll | None = None,
+                   known: wire.LegnextJob | None = None, prompt: str | None = None) -> wire.LegnextJob:
         """Poll until the job completes, and return it.
 
         ``known`` is a snapshot we already have (e.g. the submit answer): the first GET then waits for the
@@ -174,18 +183,31 @@ class LegnextClient:
         Raises: JobFailedError (status failed), WaitTimeoutError (deadline passed; ``last`` holds the latest
         snapshot), and whatever :meth:`get_job` raises.
         """
-        last, done = await poll_until_done(
-            lambda: self.get_job(job_id), plan=lambda job: poll_plan(job.task_type, prompt), clock=self.clock,
-            timeout=timeout, known=known, on_poll=on_poll,
-            created_at=known.meta.created_at if known is not None else None)
-        if done and last is not None:
-            if last.status.value == "failed":
-                raise JobFailedError(job_failed_message(last), job=last, job_id=last.job_id,
-                                     moderated=last.error.code == 403)
+        if known is None:  # nothing seen yet: look at once
+            known = await self.get_job(job_id)
+            if on_poll is not None:
+                await on_poll(known)
+            looked = True
+        else:
+            looked = False
+
+        async def read(ids: list[str]) -> list[wire.LegnextJob | LegnextError]:
+            job = await self.get_job(ids[0])
+            if on_poll is not None:
+                await on_poll(job)
+            return [job]
+
+        (last,), _ = await poll_jobs([known], read=read, plan=lambda job: poll_plan(job.task_type, prompt),
+                                     clock=self.clock, timeout=timeout, created_at=lambda job: job.meta.created_at,
+                                     looked=looked)
+        if last.status.value == "failed":
+            raise JobFailedError(job_failed_message(last), job=last, job_id=last.job_id,
+                                 moderated=last.error.code == 403)
+        if last.is_terminal:
             return last
-        status = last.status.value if last else "unknown"
-        raise WaitTimeoutError(f"Job {job_id} is still {status} after waiting {timeout:.0f} s. It keeps running on the "
-                               "server; wait again or read it later with its id.", job_id=job_id, last=last)
+        raise WaitTimeoutError(f"Job {job_id} is still {last.status.value} after waiting {timeout:.0f} s. It keeps "
+                               "running on the server; wait again or read it later with its id.", job_id=job_id,
+                               last=last)
 
     async def download(self, url: str, *, max_bytes: int | None = None) -> Download:
         """Fetch an output file without credentials (see ``legnext_mcp.http.download``).

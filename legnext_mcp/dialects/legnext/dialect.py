@@ -9,16 +9,16 @@ from typing import Any
 import anyio
 
 from legnext_mcp.core.errors import LegnextError, LocalValidationError, NotFoundError, PromptError
-from legnext_mcp.core.followups import check_parent, model_of
+from legnext_mcp.core.followups import FollowUp, check_parent, is_video, model_of, offered
 from legnext_mcp.core.job import Job, JobStatus
 from legnext_mcp.core.limits import MAX_OUTPUTS
-from legnext_mcp.core.operations import Enhance, Operation
+from legnext_mcp.core.operations import Enhance, EnhanceUpscale, Operation, VideoDiffusion, made_by
 from legnext_mcp.core.policy import PollPlan
 from legnext_mcp.core.prompt import parse_prompt
 from legnext_mcp.dialects.base import AccountSummary, Prepared
 from legnext_mcp.dialects.legnext import wire
 from legnext_mcp.dialects.legnext.client import SERVICE, LegnextClient, poll_plan
-from legnext_mcp.dialects.legnext.endpoints import BY_OPERATION, row_for_task
+from legnext_mcp.dialects.legnext.endpoints import BY_OPERATION
 from legnext_mcp.http.download import Download
 
 log = logging.getLogger("legnext_mcp.legnext")
@@ -27,10 +27,10 @@ BALANCE_EXPLANATION = ("Jobs are priced in points (1000 = $1) and can spend both
                        "points (bonus or promotional); which one a job draws first is not documented.")
 
 
-def to_job(job: wire.Job) -> Job:
+def to_job(job: wire.LegnextJob) -> Job:
     """The normalized job of a Legnext answer (outputs capped at what the task type can have)."""
-    row = row_for_task(job.task_type)
-    output_kind = row.output if row else ("video" if job.output.video_urls else "grid")
+    made = made_by(job.task_type)
+    output_kind = made.output if made else ("video" if job.output.video_urls else "grid")
     out = job.output
     images = list(out.image_urls) or ([out.image_url] if out.image_url and output_kind == "single" else [])
     videos = list(out.video_urls) or ([out.video_url] if out.video_url else [])
@@ -64,13 +64,19 @@ class LegnextDialect:
         self.base_url = client.base_url
         self.clock = client.clock
 
+    @staticmethod
+    def published_price(operation: type[Operation]) -> str | None:
+        """The price of an operation in words, from its endpoint's rule (what tool descriptions say)."""
+        row = BY_OPERATION.get(operation)
+        return row.price.text if row else None
+
     def supports(self, operation: type[Operation]) -> bool:
         return operation in self.OPERATIONS
 
     def unsupported_reason(self, operation: type[Operation]) -> str:
         return "" if self.supports(operation) else f"the Legnext API has no {operation.__name__} endpoint"
 
-    def prepare(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Prepared:
+    def prepare(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Prepared[wire.JobRequest]:
         """Check the parent (available actions, window, draft for enhance), build the request, price it.
 
         Raises:
@@ -85,8 +91,7 @@ class LegnextDialect:
         return Prepared(operation=op, task_type=row.task_type, body=request.to_wire(),
                         estimate=row.price(op, parent, parent_prompt), plan=request)
 
-    async def submit(self, prepared: Prepared) -> Job:
-        assert isinstance(prepared.plan, wire.JobRequest)
+    async def submit(self, prepared: Prepared[wire.JobRequest]) -> Job:
         return to_job(await self.client.submit(prepared.plan))
 
     async def get(self, job_id: str) -> Job:
@@ -129,8 +134,18 @@ class LegnextDialect:
     def poll_plan(self, job: Job, prompt: str | None) -> PollPlan:
         return poll_plan(job.task_type, prompt)
 
+    def follow_ups(self, job: Job) -> list[FollowUp]:
+        """What the job lists, and for any finished image job, animating it and the Topaz upscale (both take
+        any image of a finished job)."""
+        found = offered(job)
+        if job.status is JobStatus.COMPLETED and job.image_count and not is_video(job):
+            images = tuple(range(job.image_count))
+            found += [FollowUp(VideoDiffusion, images, "animates an image"),
+                      FollowUp(EnhanceUpscale, images, "up to 12K")]
+        return found
+
     def from_raw(self, raw: dict[str, Any]) -> Job:
-        return to_job(wire.Job.model_validate(raw))
+        return to_job(wire.LegnextJob.model_validate(raw))
 
     async def download(self, url: str, *, max_bytes: int | None = None) -> Download:
         return await self.client.download(url, max_bytes=max_bytes)

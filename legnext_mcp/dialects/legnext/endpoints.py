@@ -1,5 +1,7 @@
 """The Legnext API, one row per job endpoint: everything the client, the dialect and the tools need to know
-of an endpoint is in its row (path, request model, what it makes, poll class, follow-up rule, price).
+of an endpoint is in its row (path, request model, price rule, how the operation becomes the request, whether
+the parent must list it). What a job makes and how often to look at it are the operation's
+(``core.operations``), shared with every dialect.
 
 Prices (1 point = $0.001; failed jobs consume nothing), from the ``frozen`` values of each endpoint page's
 example and: 03-important-information.md and 05-image-parameters.md (turbo "consumes double the GPU time
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Protocol
 
 from legnext_mcp.core.errors import PromptError
 from legnext_mcp.core.job import Job
@@ -38,15 +40,11 @@ from legnext_mcp.core.operations import (
     UploadPaint,
     Upscale,
     Variation,
-    Video,
+    VideoDiffusion,
     VideoUpscale,
 )
-from legnext_mcp.core.prompt import parse_prompt
+from legnext_mcp.core.prompt import ParsedPrompt, parse_prompt
 from legnext_mcp.dialects.legnext import wire
-
-Output = Literal["grid", "single", "text", "video"]
-#: (operation, parent job or None, the parent's prompt or None) -> the price.
-PriceRule = Callable[[Operation, Job | None, str | None], Estimate]
 
 TOPAZ_POINTS: dict[str, int] = {"HD": 120, "FHD": 120, "2K": 120, "4K": 160, "6K": 200, "8K": 300, "12K": 540}
 #: Assumption (undocumented): 720p video costs twice 480p. Kept here and nowhere else.
@@ -57,6 +55,49 @@ def _points(amount: int, basis: str) -> Estimate:
     return Estimate(amount, basis, unit="points", usd=amount / 1000)
 
 
+class Price(Protocol):
+    """A price rule: the price of an operation (given its parent and the parent's prompt), and the same rule in
+    words for the tool's description, so the two cannot drift apart."""
+
+    def __call__(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Flat:
+    points: int
+
+    def __call__(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
+        return _points(self.points, "documented price")
+
+    @property
+    def text(self) -> str:
+        return f"{self.points} points"
+
+
+@dataclass(frozen=True)
+class Factor:
+    """A multiplier a prompt's flags give an image job's price."""
+
+    words: str
+    factor: int
+    applies: Callable[[ParsedPrompt], bool]
+    why: str
+
+
+#: What multiplies an image job's price (03-important-information.md and 05-image-parameters.md: turbo
+#: "consumes double the GPU time quota", --oref "consumes 2x GPU time"; 04-model-information.md: v8 ``--hd``,
+#: ``--q 4`` and ``--sv 6`` 4x, v8.1 a flat 1x).
+IMAGE_FACTORS: tuple[Factor, ...] = (
+    Factor("turbo", 2, lambda p: "turbo" in p.names, "turbo is 2x"),
+    Factor("--oref", 2, lambda p: "oref" in p.names, "--oref is 2x GPU time"),
+    Factor("v8 --hd/--q 4/--sv 6", 4, lambda p: p.version == "8" and (
+        "hd" in p.names or p.value("q") == "4" or p.value("sv") == "6"), "v8 premium (--hd, --q 4 or --sv 6) is 4x"),
+)
+
+
 def image_factor(prompt: str | None) -> tuple[int, str]:
     """The price multiplier a prompt's flags give an image job, and why."""
     try:
@@ -64,34 +105,65 @@ def image_factor(prompt: str | None) -> tuple[int, str]:
     except PromptError:
         return 1, "documented price"
     factor, reasons = 1, list[str]()
-    if parsed.version == "8" and ({"hd"} & parsed.names or parsed.value("q") == "4" or parsed.value("sv") == "6"):
-        factor, reasons = factor * 4, [*reasons, "v8 premium (--hd, --q 4 or --sv 6) is 4x"]
-    if "turbo" in parsed.names:
-        factor, reasons = factor * 2, [*reasons, "turbo is 2x"]
-    if "oref" in parsed.names:
-        factor, reasons = factor * 2, [*reasons, "--oref is 2x GPU time"]
+    for rule in IMAGE_FACTORS:
+        if rule.applies(parsed):
+            factor, reasons = factor * rule.factor, [*reasons, rule.why]
     return factor, "; ".join(reasons) or "documented price"
 
 
-def flat(points: int) -> PriceRule:
-    return lambda op, parent, parent_prompt: _points(points, "documented price")
+@dataclass(frozen=True)
+class ImagePrice:
+    """A grid job: its base price times what its prompt's flags multiply it by."""
+
+    base: int
+
+    def __call__(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
+        factor, why = image_factor(op.text)
+        return _points(self.base * factor, why)
+
+    @property
+    def text(self) -> str:
+        factors = ", ".join(f"{rule.words} {rule.factor}x" for rule in IMAGE_FACTORS)
+        return f"{self.base} points; {factors}"
 
 
-def _diffusion_price(op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
-    factor, why = image_factor(op.text)
-    return _points(80 * factor, why)
+@dataclass(frozen=True)
+class RerollPrice:
+    """A reroll runs its parent again "with the same parameters" (11-reroll.md): the parent's price."""
+
+    base: int
+
+    def __call__(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
+        if parent is not None and parent.frozen > 0:
+            return _points(parent.frozen, "a reroll costs what its parent cost")
+        factor, why = image_factor(parent_prompt)
+        return _points(self.base * factor, f"a reroll costs what its parent cost ({why})")
+
+    @property
+    def text(self) -> str:
+        return "Costs what the job cost"
 
 
-def _reroll_price(op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
-    if parent is not None and parent.frozen > 0:
-        return _points(parent.frozen, "a reroll costs what its parent cost")
-    factor, why = image_factor(parent_prompt)
-    return _points(80 * factor, f"a reroll costs what its parent cost ({why})")
+@dataclass(frozen=True)
+class TopazPrice:
+    """By resolution (27-topaz-upscale-image.md)."""
 
+    points: dict[str, int]
 
-def _topaz_price(op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
-    assert isinstance(op, EnhanceUpscale)
-    return _points(TOPAZ_POINTS[op.resolution], f"Topaz {op.resolution}")
+    def __call__(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
+        assert isinstance(op, EnhanceUpscale)
+        return _points(self.points[op.resolution], f"Topaz {op.resolution}")
+
+    @property
+    def text(self) -> str:
+        by_price: dict[int, list[str]] = {}
+        for resolution, points in self.points.items():
+            by_price.setdefault(points, []).append(resolution)
+        first, *rest = by_price.items()
+        parts = [f"{first[0]} points ({first[1][0]}-{first[1][-1]})" if len(first[1]) > 1 else
+                 f"{first[0]} points ({first[1][0]})"]
+        parts += [f"{points} ({'/'.join(names)})" for points, names in rest]
+        return ", ".join(parts)
 
 
 def video_batch(prompt: str | None) -> int:
@@ -105,13 +177,23 @@ def video_batch(prompt: str | None) -> int:
     return int(value) if value else 4
 
 
-def _video_price(op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
-    assert isinstance(op, Video)
-    batch = video_batch(op.text)
-    points = 480 * batch // 4
-    if op.resolution == "720p":
-        return _points(points * HD_VIDEO_FACTOR, f"{batch} videos; 720p assumed {HD_VIDEO_FACTOR}x (undocumented)")
-    return _points(points, f"{batch} videos at 480p")
+@dataclass(frozen=True)
+class VideoPrice:
+    """Per four videos at 480p; ``--bs`` scales it (24-video-diffusion.md); 720p by an assumed factor."""
+
+    per_four: int
+
+    def __call__(self, op: Operation, parent: Job | None, parent_prompt: str | None) -> Estimate:
+        assert isinstance(op, VideoDiffusion)
+        batch = video_batch(op.text)
+        points = self.per_four * batch // 4
+        if op.resolution == "720p":
+            return _points(points * HD_VIDEO_FACTOR, f"{batch} videos; 720p assumed {HD_VIDEO_FACTOR}x (undocumented)")
+        return _points(points, f"{batch} videos at 480p")
+
+    @property
+    def text(self) -> str:
+        return f"{self.per_four} points for 4 videos (--bs 1|2|4 scales it); 720p assumed {HD_VIDEO_FACTOR}x"
 
 
 def _remix_text(op: Operation) -> str | None:
@@ -148,83 +230,80 @@ def _build_topaz(op: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Endpoint:
-    """One job endpoint of the Legnext API."""
+    """One job endpoint of the Legnext API (what it makes and how often to look at it are the operation's:
+    ``core.operations``)."""
 
     operation: type[Operation]
     #: The path below the API base; its last part is also the task type (``/v1/upload-paint``).
     path: str
     request: type[wire.JobRequest]
-    #: What a completed job holds: a 2x2 grid of 4 images, one image, prompts, or videos.
-    output: Output
-    #: How often to look at a running job (``core.policy.POLL_PLANS``).
-    poll: str
-    price: PriceRule
+    price: Price
     #: Operation -> the request model's fields.
     build: Callable[[Any], dict[str, Any]]
-    #: The key of the parent's ``available_actions`` that must list the image (None: the image must exist).
-    follow_up: str | None = None
+    #: The parent's ``available_actions`` must list the image under the operation's name (otherwise the image
+    #: must merely exist).
+    listed: bool = False
 
     @property
     def task_type(self) -> str:
         return self.path.rsplit("/", 1)[-1]
 
+    @property
+    def follow_up(self) -> str | None:
+        """The key of the parent's ``available_actions`` that must list the image, if any."""
+        return self.operation.key() if self.listed else None
+
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint(Imagine, "/v1/diffusion", wire.DiffusionRequest, "grid", "image", _diffusion_price,
+    Endpoint(Imagine, "/v1/diffusion", wire.DiffusionRequest, ImagePrice(80),
              lambda op: {"text": op.prompt}),
-    Endpoint(Variation, "/v1/variation", wire.VariationRequest, "grid", "image", flat(120), _build_variation,
-             follow_up="variation"),
-    Endpoint(Upscale, "/v1/upscale", wire.UpscaleRequest, "single", "single", flat(120),
+    Endpoint(Variation, "/v1/variation", wire.VariationRequest, Flat(120), _build_variation,
+             listed=True),
+    Endpoint(Upscale, "/v1/upscale", wire.UpscaleRequest, Flat(120),
              lambda op: {**_on_image(op), "type": wire.UpscaleType.CREATIVE if op.mode == "creative"
-                         else wire.UpscaleType.SUBTLE}, follow_up="upscale"),
-    Endpoint(Reroll, "/v1/reroll", wire.RerollRequest, "grid", "image", _reroll_price,
-             lambda op: {"job_id": op.parent}, follow_up="reroll"),
-    Endpoint(Blend, "/v1/blend", wire.BlendRequest, "grid", "image", flat(80),
+                         else wire.UpscaleType.SUBTLE}, listed=True),
+    Endpoint(Reroll, "/v1/reroll", wire.RerollRequest, RerollPrice(80),
+             lambda op: {"job_id": op.parent}, listed=True),
+    Endpoint(Blend, "/v1/blend", wire.BlendRequest, Flat(80),
              lambda op: {"image_urls": op.image_urls, "aspect_ratio": op.aspect}),
-    Endpoint(Describe, "/v1/describe", wire.DescribeRequest, "text", "text", flat(20),
+    Endpoint(Describe, "/v1/describe", wire.DescribeRequest, Flat(20),
              lambda op: {"image_url": op.image_url}),
-    Endpoint(Shorten, "/v1/shorten", wire.ShortenRequest, "text", "text", flat(20),
+    Endpoint(Shorten, "/v1/shorten", wire.ShortenRequest, Flat(20),
              lambda op: {"prompt": op.prompt}),
-    Endpoint(Pan, "/v1/pan", wire.PanRequest, "grid", "image", flat(80),
+    Endpoint(Pan, "/v1/pan", wire.PanRequest, Flat(80),
              lambda op: {**_on_image(op), "direction": wire.PanDirection[op.direction.upper()], "scale": op.scale,
-                         "remix_prompt": _remix_text(op)}, follow_up="pan"),
-    Endpoint(Outpaint, "/v1/outpaint", wire.OutpaintRequest, "grid", "image", flat(80),
-             lambda op: {**_on_image(op), "scale": op.scale, "remix_prompt": _remix_text(op)}, follow_up="outpaint"),
-    Endpoint(Inpaint, "/v1/inpaint", wire.InpaintRequest, "grid", "image", flat(120),
-             lambda op: {**_on_image(op), "mask": _mask(op), "remix_prompt": _remix_text(op)}, follow_up="inpaint"),
-    Endpoint(Remix, "/v1/remix", wire.RemixRequest, "grid", "image", flat(120),
+                         "remix_prompt": _remix_text(op)}, listed=True),
+    Endpoint(Outpaint, "/v1/outpaint", wire.OutpaintRequest, Flat(80),
+             lambda op: {**_on_image(op), "scale": op.scale, "remix_prompt": _remix_text(op)}, listed=True),
+    Endpoint(Inpaint, "/v1/inpaint", wire.InpaintRequest, Flat(120),
+             lambda op: {**_on_image(op), "mask": _mask(op), "remix_prompt": _remix_text(op)}, listed=True),
+    Endpoint(Remix, "/v1/remix", wire.RemixRequest, Flat(120),
              lambda op: {**_on_image(op), "remix_prompt": op.prompt,
                          "mode": wire.RemixMode.SUBTLE if op.mode == "subtle" else wire.RemixMode.STRONG},
-             follow_up="remix"),
-    Endpoint(Edit, "/v1/edit", wire.EditRequest, "grid", "image", flat(120),
+             listed=True),
+    Endpoint(Edit, "/v1/edit", wire.EditRequest, Flat(120),
              lambda op: {**_on_image(op), "canvas": op.canvas.model_dump(), "image_position": op.position.model_dump(),
-                         "remix_prompt": op.prompt, "mask": _mask(op)}, follow_up="edit"),
-    Endpoint(UploadPaint, "/v1/upload-paint", wire.UploadPaintRequest, "grid", "image", flat(120),
+                         "remix_prompt": op.prompt, "mask": _mask(op)}, listed=True),
+    Endpoint(UploadPaint, "/v1/upload-paint", wire.UploadPaintRequest, Flat(120),
              lambda op: {"image_url": op.image_url, "canvas": op.canvas.model_dump(),
                          "image_position": op.position.model_dump(), "remix_prompt": op.prompt, "mask": _mask(op)}),
-    Endpoint(Retexture, "/v1/retexture", wire.RetextureRequest, "grid", "image", flat(120),
+    Endpoint(Retexture, "/v1/retexture", wire.RetextureRequest, Flat(120),
              lambda op: {"image_url": op.image_url, "remix_prompt": op.prompt}),
-    Endpoint(RemoveBackground, "/v1/remove-background", wire.RemoveBackgroundRequest, "single", "single", flat(80),
+    Endpoint(RemoveBackground, "/v1/remove-background", wire.RemoveBackgroundRequest, Flat(80),
              lambda op: {"image_url": op.image_url}),
-    Endpoint(Enhance, "/v1/enhance", wire.EnhanceRequest, "single", "single", flat(80), _on_image),
-    Endpoint(EnhanceUpscale, "/v1/enhance-upscale", wire.EnhanceUpscaleRequest, "single", "single", _topaz_price,
+    Endpoint(Enhance, "/v1/enhance", wire.EnhanceRequest, Flat(80), _on_image),
+    Endpoint(EnhanceUpscale, "/v1/enhance-upscale", wire.EnhanceUpscaleRequest, TopazPrice(TOPAZ_POINTS),
              _build_topaz),
-    Endpoint(Video, "/v1/video-diffusion", wire.VideoDiffusionRequest, "video", "video", _video_price, _build_video),
-    Endpoint(ExtendVideo, "/v1/extend-video", wire.ExtendVideoRequest, "video", "video", flat(480),
+    Endpoint(VideoDiffusion, "/v1/video-diffusion", wire.VideoDiffusionRequest, VideoPrice(480), _build_video),
+    Endpoint(ExtendVideo, "/v1/extend-video", wire.ExtendVideoRequest, Flat(480),
              lambda op: {"job_id": op.parent, "video_no": op.index, "prompt": op.prompt}),
-    Endpoint(VideoUpscale, "/v1/video-upscale", wire.VideoUpscaleRequest, "video", "video", flat(480),
+    Endpoint(VideoUpscale, "/v1/video-upscale", wire.VideoUpscaleRequest, Flat(480),
              lambda op: {"job_id": op.parent, "video_no": op.index}),
 )
 BY_OPERATION: dict[type[Operation], Endpoint] = {e.operation: e for e in ENDPOINTS}
 BY_REQUEST: dict[type[wire.JobRequest], Endpoint] = {e.request: e for e in ENDPOINTS}
-BY_TASK_TYPE: dict[str, Endpoint] = {e.task_type: e for e in ENDPOINTS}
 
 
 def endpoint_of(request: wire.JobRequest) -> Endpoint:
     """The row of a request model."""
     return BY_REQUEST[type(request)]
-
-
-def row_for_task(task_type: str | None) -> Endpoint | None:
-    """The row of a task type in either spelling (``video_diffusion``/``video-diffusion``)."""
-    return BY_TASK_TYPE.get((task_type or "").replace("_", "-"))

@@ -33,6 +33,7 @@ from legnext_mcp.core.errors import LocalValidationError
 from legnext_mcp.core.ids import JobId
 from legnext_mcp.core.job import JobStatus
 from legnext_mcp.core.limits import (
+    BLEND_IMAGES,
     BlendAspect,
     ContentType,
     ImageNo,
@@ -44,6 +45,7 @@ from legnext_mcp.core.limits import (
     VideoNo,
 )
 from legnext_mcp.core.operations import Canvas, CanvasImage, ImagePrompt, Mask, Polygon, VideoPrompt, check_on_canvas
+from legnext_mcp.core.problems import describe
 from legnext_mcp.core.urls import check_http_url
 
 
@@ -136,7 +138,7 @@ class RerollRequest(JobRequest):
 
 
 class BlendRequest(JobRequest):
-    image_urls: list[ImageUrl] = Field(alias="imgUrls", min_length=2, max_length=5)
+    image_urls: list[ImageUrl] = Field(alias="imgUrls", min_length=BLEND_IMAGES[0], max_length=BLEND_IMAGES[1])
     aspect_ratio: BlendAspect
 
 
@@ -276,19 +278,7 @@ def build_request(model: type[_R], **fields: Any) -> _R:
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
-        raise LocalValidationError(describe_validation_error(exc)) from None
-
-
-def describe_validation_error(exc: ValidationError) -> str:
-    """One readable sentence per problem: ``scale: must be <= 3.0 (got 4)``."""
-    lines = []
-    for problem in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in problem["loc"]) or "request"
-        text = str(problem["msg"]).removeprefix("Value error, ")
-        got = problem.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {repr(got)[:60]})"
-        lines.append(f"{where}: {text}{shown}")
-    return "Invalid request, nothing was sent: " + "; ".join(lines)
+        raise LocalValidationError(f"Invalid request: {describe(exc, model)}.") from None
 
 
 # --- responses -------------------------------------------------------------------------------------
@@ -393,7 +383,7 @@ class JobOutput(_Tolerant):
         return index is None or index in entry
 
 
-class Job(_Tolerant):
+class LegnextJob(_Tolerant):
     """A job as returned by every submit endpoint and by ``GET /v1/job/{id}``."""
 
     job_id: str

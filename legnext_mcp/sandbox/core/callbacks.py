@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx2
+
 log = logging.getLogger("legnext_mcp.sandbox")
 
 
@@ -27,8 +29,6 @@ class Callbacks:
         threading.Thread(target=self._post, args=(url, payload), name="sandbox-callback", daemon=True).start()
 
     def _post(self, url: str, payload: dict[str, Any]) -> None:
-        import httpx2
-
         try:
             status = httpx2.post(url, json=payload, timeout=5.0, follow_redirects=False).status_code
         except httpx2.HTTPError as exc:

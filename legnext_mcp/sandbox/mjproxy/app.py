@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from legnext_mcp.sandbox.core import media
 from legnext_mcp.sandbox.core.asgi import RecordingApp, json_response
-from legnext_mcp.sandbox.mjproxy.engine import RelayEngine
+from legnext_mcp.sandbox.mjproxy.engine import MjProxyEngine
 
 PREFIXES = ("", "/mj-fast", "/mj-relax", "/mj-turbo", "/fast")
 SUBMITS = ("imagine", "describe", "shorten", "blend", "retexture", "video", "action", "modal")
@@ -36,12 +36,12 @@ def _aspect(prompt: str) -> tuple[int, int]:
     return (int(found.group(1)) or 1, int(found.group(2)) or 1) if found else (1, 1)
 
 
-class RelayApp(RecordingApp):
-    """ASGI app around a :class:`RelayEngine`."""
+class MjProxyApp(RecordingApp):
+    """ASGI app around a :class:`MjProxyEngine`."""
 
-    engine: RelayEngine
+    engine: MjProxyEngine
 
-    def __init__(self, engine: RelayEngine | None = None) -> None:
+    def __init__(self, engine: MjProxyEngine | None = None) -> None:
         routes: list[Route] = []
         for prefix in PREFIXES:
             routes += [Route(f"{prefix}/mj/submit/{name}", self._submit, methods=["POST"]) for name in SUBMITS]
@@ -49,7 +49,7 @@ class RelayApp(RecordingApp):
                        Route(f"{prefix}/mj/task/list-by-condition", self._list, methods=["POST"]),
                        Route(f"{prefix}/mj/image/{{task_id}}", self._image, methods=["GET"])]
         routes.append(Route("/cdn/mj/{name:str}", self._cdn, methods=["GET"]))
-        super().__init__(engine or RelayEngine(), routes, relay_error)
+        super().__init__(engine or MjProxyEngine(), routes, relay_error)
 
     def _key(self, request: Request) -> str | None:
         auth = request.headers.get("authorization", "")

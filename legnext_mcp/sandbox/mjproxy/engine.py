@@ -36,7 +36,7 @@ VIDEO_TYPES = ("vid_1.1_i2v_480", "vid_1.1_i2v_720")
 REMIXABLE = {"VARIATION", "LOW_VARIATION", "HIGH_VARIATION", "PAN", "REROLL"}
 
 
-class RelayClock:
+class MjProxyClock:
     """Simulated seconds (``scale`` per real second); ``advance`` jumps ahead."""
 
     def __init__(self, scale: float) -> None:
@@ -82,12 +82,12 @@ class Task:
         return "IN_PROGRESS", min(99, int(100 * (now - self.started) / self.duration))
 
 
-class RelayEngine:
+class MjProxyEngine:
     """Everything the simulated relay knows. Thread-safe (the loopback server runs in another thread)."""
 
     def __init__(self, *, keys: dict[str, int] | None = None, time_scale: float = 1.0, flavor: Flavor = "new-api",
                  max_queued: int | None = None) -> None:
-        self.clock = RelayClock(time_scale)
+        self.clock = MjProxyClock(time_scale)
         self.faults = Faults()
         self.flavor: Flavor = flavor
         self.max_queued = max_queued

@@ -43,7 +43,7 @@ def operation(args: argparse.Namespace) -> ops.Operation:
         "outpaint": lambda: ops.Outpaint(**on, scale=scale, prompt=prompt),
         "remix": lambda: ops.Remix(**on, prompt=prompt or "", mode="subtle" if kind == "subtle" else "strong"),
         "enhance": lambda: ops.Enhance(**on),
-        "video": lambda: ops.Video(**on, prompt=prompt),
+        "video": lambda: ops.VideoDiffusion(**on, prompt=prompt),
     }
     try:
         return builders[args.action]()

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from legnext_mcp.sandbox.mjproxy.app import RelayApp
-from legnext_mcp.sandbox.mjproxy.engine import RelayEngine
+from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
+from legnext_mcp.sandbox.mjproxy.engine import MjProxyEngine
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 
 SKILL = Path(__file__).resolve().parents[2] / "skill" / "legnext-midjourney"
@@ -21,12 +21,12 @@ FAST = 2000.0
 
 
 @pytest.fixture(scope="module")
-def relay() -> Iterator[LoopbackSandbox[RelayApp]]:
-    with LoopbackSandbox(RelayApp(RelayEngine(keys={KEY: 0}, time_scale=FAST))) as running:
+def relay() -> Iterator[LoopbackSandbox[MjProxyApp]]:
+    with LoopbackSandbox(MjProxyApp(MjProxyEngine(keys={KEY: 0}, time_scale=FAST))) as running:
         yield running
 
 
-def script(relay: LoopbackSandbox[RelayApp], name: str, *args: str, key: str = KEY,
+def script(relay: LoopbackSandbox[MjProxyApp], name: str, *args: str, key: str = KEY,
            ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
     env.update(LEGNEXT_BASE_URL=f"{relay.origin}/mj-relax", LEGNEXT_TIME_SCALE=str(FAST), LEGNEXT_API_KEY=key)
@@ -34,7 +34,7 @@ def script(relay: LoopbackSandbox[RelayApp], name: str, *args: str, key: str = K
                           env=env, text=True, capture_output=True, timeout=60, cwd=SKILL)
 
 
-def test_verify_says_how_the_key_was_verified(relay: LoopbackSandbox[RelayApp]) -> None:
+def test_verify_says_how_the_key_was_verified(relay: LoopbackSandbox[MjProxyApp]) -> None:
     human = script(relay, "verify_api_key")
     assert human.returncode == 0, human.stderr
     assert "is valid (the relay)" in human.stdout and "list-by-condition" in human.stdout
@@ -44,7 +44,7 @@ def test_verify_says_how_the_key_was_verified(relay: LoopbackSandbox[RelayApp]) 
     assert wrong.returncode == 4 and "sk-not-this-relay-key-1" not in wrong.stdout + wrong.stderr
 
 
-def test_generate_and_wait_and_an_action_through_the_relay(relay: LoopbackSandbox[RelayApp]) -> None:
+def test_generate_and_wait_and_an_action_through_the_relay(relay: LoopbackSandbox[MjProxyApp]) -> None:
     done = json.loads(script(relay, "generate_and_wait", "a fox on a hill", "--json").stdout)
     assert done["status"] == "completed" and done["api"] == "mj-proxy" and "/mj-relax/mj/image/" in done["grid_url"]
     up = json.loads(script(relay, "action", "upscale", done["job_id"], "--image", "3", "--wait", "--json").stdout)
@@ -78,7 +78,7 @@ def test_sandbox_command_prints_the_relay_settings(tmp_path: Path) -> None:
 
 
 @pytest.mark.anyio
-async def test_the_server_over_stdio_as_the_readme_configures_it(relay: LoopbackSandbox[RelayApp],
+async def test_the_server_over_stdio_as_the_readme_configures_it(relay: LoopbackSandbox[MjProxyApp],
                                                                  tmp_path: Path) -> None:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters

@@ -10,7 +10,7 @@ import pytest
 from legnext_mcp.api import DiffusionRequest, LegnextClient, SubmissionUncertainError
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, Fault, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
-from tests.conftest import FAST, RecordingClock, make_client
+from tests.support import FAST, RecordingClock, make_client
 
 pytestmark = pytest.mark.anyio
 

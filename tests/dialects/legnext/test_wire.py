@@ -22,7 +22,7 @@ from legnext_mcp.core.urls import is_public_url
 from legnext_mcp.dialects.legnext.endpoints import ENDPOINTS
 from legnext_mcp.dialects.legnext.wire import ApiErrorBody, PanDirection
 
-FIXTURES = Path(__file__).parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 BY_ENDPOINT = {row.task_type: row.request for row in ENDPOINTS}
 
 
@@ -140,7 +140,7 @@ def test_invalid_requests_are_refused_locally_with_the_field_named(endpoint: str
         build_request(BY_ENDPOINT[endpoint], **fields)
     assert caught.value.local
     assert named in caught.value.message
-    assert caught.value.message.startswith("Invalid request, nothing was sent")
+    assert caught.value.message.startswith("Invalid request: ") and caught.value.message.count("Nothing was sent") == 1
 
 
 def test_python_names_serialise_to_the_api_mix_of_camel_and_snake_case() -> None:

@@ -42,7 +42,7 @@ from legnext_mcp.api import (
     VideoUpscaleRequest,
 )
 from legnext_mcp.sandbox import SandboxApp
-from tests.conftest import finished
+from tests.support import finished
 
 pytestmark = pytest.mark.anyio
 IMG = "https://example.com/cat.png"

@@ -30,7 +30,7 @@ from legnext_mcp.api import (
     WaitTimeoutError,
 )
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, Fault, SandboxApp
-from tests.conftest import FAST, RecordingClock, finished, make_client
+from tests.support import FAST, RecordingClock, finished, make_client
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,7 @@ import pytest
 from legnext_mcp.core.errors import ServerError
 from legnext_mcp.core.job import JobStatus
 from legnext_mcp.dialects.mjproxy import wire
-from legnext_mcp.dialects.mjproxy.dialect import to_job
+from legnext_mcp.dialects.mjproxy.mapping import to_job
 
 GRID = {"id": "1712345678901001", "action": "IMAGINE", "prompt": "a cat", "submitTime": 1712345678901,
         "buttons": [{"customId": "MJ::JOB::upsample::1::abc", "label": "U1"},

@@ -8,91 +8,24 @@ import base64
 import io
 import json
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import httpx2
 import pytest
-from mcp import Client
 from PIL import Image
 
-from legnext_mcp.core.clock import Clock
-from legnext_mcp.dialects.mjproxy.dialect import MjProxyDialect
 from legnext_mcp.sandbox.core.faults import Fault
-from legnext_mcp.sandbox.mjproxy.app import RelayApp
-from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY, RelayEngine
-from legnext_mcp.server import build_server
-from legnext_mcp.settings import Settings
-
-FAST = 2000.0
-BASE = "http://relay.test/mj-fast"
+from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
+from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY, MjProxyEngine
+from tests.support import FAST, MJ_PROXY_BASE, Relay, made, relay_harness, upscaled
 
 pytestmark = pytest.mark.anyio
-
-
-@dataclass
-class Relay:
-    app: RelayApp
-    client: Client
-    settings: Settings
-
-    async def call(self, tool: str, arguments: dict[str, Any] | None = None) -> Any:
-        return await self.client.call_tool(tool, arguments or {})
-
-    async def ok(self, tool: str, arguments: dict[str, Any] | None = None) -> dict[str, Any]:
-        result = await self.call(tool, arguments)
-        assert not result.is_error, result.content[0].text
-        structured: dict[str, Any] = result.structured_content
-        return structured
-
-    async def done(self, tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-        """Submit with ``tool``, then wait for the job with wait_for_job (job tools return at once)."""
-        submitted = await self.ok(tool, arguments)
-        waited = await self.ok("wait_for_job", {"job_ids": [submitted["job_id"]]})
-        job: dict[str, Any] = waited["jobs"][0]
-        return job
-
-    def posts(self, name: str) -> list[dict[str, Any]]:
-        """The JSON bodies POSTed to ``/mj/submit/{name}``, in order."""
-        return [json.loads(r.body) for r in self.app.stats.requests
-                if r.method == "POST" and r.path.endswith(f"/mj/submit/{name}")]
-
-
-@asynccontextmanager
-async def relay_harness(tmp_path: Path, mode: str, *, flavor: str = "new-api", key: str = DEFAULT_KEY,
-                        speed: float = FAST, **overrides: Any) -> AsyncIterator[Relay]:
-    """A server on a fresh relay simulator (``speed`` times real time) behind the ``/mj-fast`` prefix."""
-    app = RelayApp(RelayEngine(time_scale=speed, flavor=flavor))  # type: ignore[arg-type]
-    settings = replace(Settings(api_key=key, dialect="mj-proxy", base_url=BASE, data_dir=tmp_path / "data",
-                                output_dir=tmp_path / "out", soft_deadline_s=10), **overrides)
-    transport = httpx2.ASGITransport(app)
-    dialect = MjProxyDialect(key, base_url=BASE, prices=settings.relay_prices, unit=settings.relay_price_unit,
-                             transport=transport, download_transport=transport, clock=Clock(speed))
-    try:
-        server = build_server(settings, dialect=dialect)
-        async with Client(server, mode=mode) as client:
-            yield Relay(app, client, settings)
-    finally:
-        await dialect.aclose()
 
 
 @pytest.fixture
 async def relay(tmp_path: Path, mode: str) -> AsyncIterator[Relay]:
     async with relay_harness(tmp_path, mode) as r:
         yield r
-
-
-async def made(relay: Relay, prompt: str = "a lighthouse at dusk") -> dict[str, Any]:
-    job = await relay.ok("generate_and_wait", {"prompt": prompt})
-    assert job["status"] == "completed"
-    return job
-
-
-async def upscaled(relay: Relay) -> dict[str, Any]:
-    grid = await made(relay)
-    return await relay.done("upscale", {"job_id": grid["job_id"], "image_no": 1})
 
 
 async def test_the_tool_list_is_what_the_protocol_serves(relay: Relay) -> None:
@@ -107,7 +40,7 @@ async def test_the_tool_list_is_what_the_protocol_serves(relay: Relay) -> None:
 
 async def test_generate_and_wait_returns_the_grid_and_its_four_quadrants(relay: Relay, tmp_path: Path) -> None:
     job = await made(relay, "a red kite over dunes --ar 3:2")
-    assert job["grid_url"].startswith(f"{BASE}/mj/image/")
+    assert job["grid_url"].startswith(f"{MJ_PROXY_BASE}/mj/image/")
     assert job.get("images_cut_from_grid") is True
     text = (await relay.call("get_job", {"job_id": job["job_id"]})).content[0].text
     assert "top-left of the grid" in text and "bottom-right of the grid" in text
@@ -298,7 +231,7 @@ async def test_a_wrong_key_is_refused_without_echoing_it(tmp_path: Path, mode: s
 
 
 async def test_the_simulator_takes_mj_api_secret_and_every_prefix() -> None:
-    app = RelayApp(RelayEngine(time_scale=FAST))
+    app = MjProxyApp(MjProxyEngine(time_scale=FAST))
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app), base_url="http://relay.test") as http:
         for prefix in ("", "/mj-fast", "/mj-relax", "/mj-turbo", "/fast"):
             answer = (await http.post(f"{prefix}/mj/submit/imagine", json={"prompt": "p"},
@@ -400,7 +333,7 @@ async def test_a_quadrant_is_a_resource(relay: Relay) -> None:
 
 @pytest.mark.parametrize(("flavor", "code"), [("new-api", 1), ("trueai", 22)])
 async def test_the_simulator_queues_past_three_running_jobs(flavor: str, code: int) -> None:
-    app = RelayApp(RelayEngine(time_scale=1.0, flavor=flavor))  # type: ignore[arg-type]
+    app = MjProxyApp(MjProxyEngine(time_scale=1.0, flavor=flavor))  # type: ignore[arg-type]
     async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app), base_url="http://relay.test") as http:
         answers = [(await http.post("/mj/submit/imagine", json={"prompt": f"p{n}"},
                                     headers={"authorization": f"Bearer {DEFAULT_KEY}"})).json() for n in range(4)]
