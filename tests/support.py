@@ -56,6 +56,27 @@ class RecordingClock(Clock):
         await anyio.lowlevel.checkpoint()
 
 
+class WatchedClock(Clock):
+    """Real time at ``scale``, remembering each sleep of the waits: started, and how it ended."""
+
+    def __init__(self, scale: float) -> None:
+        super().__init__(scale)
+        self.events: list[str] = []
+        self.woke = anyio.Event()
+        self.cancelled = anyio.Event()
+
+    async def sleep(self, api_seconds: float) -> None:
+        self.events.append("sleep")
+        try:
+            await super().sleep(api_seconds)
+        except BaseException:
+            self.events.append("cancelled")
+            self.cancelled.set()
+            raise
+        self.events.append("woke")
+        self.woke.set()
+
+
 def make_client(app: SandboxApp, *, key: str = DEFAULT_KEY, time_scale: float = FAST,
                 clock: Clock | None = None) -> LegnextClient:
     transport = httpx2.ASGITransport(app)
@@ -99,12 +120,12 @@ def harness_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def server_harness(tmp_path: Path, mode: str = "auto", elicit: Any = None, *, seed: int = 3,
-                         speed: float = FAST, **overrides: Any) -> AsyncIterator[Harness]:
+                         speed: float = FAST, clock: Clock | None = None, **overrides: Any) -> AsyncIterator[Harness]:
     """A server on a fresh in-process simulator running ``speed`` times faster than real time, with settings
-    ``overrides`` (soft deadline, budget...)."""
+    ``overrides`` (soft deadline, budget...); ``clock`` is what the server's waits sleep on."""
     sandbox = SandboxApp(Engine(time_scale=speed, seed=seed))
     settings = harness_settings(tmp_path, **overrides)
-    async with make_client(sandbox, time_scale=speed) as api:
+    async with make_client(sandbox, time_scale=speed, clock=clock) as api:
         server = build_server(settings, dialect=LegnextDialect(api))
         async with Client(server, mode=mode, elicitation_callback=elicit) as client:
             yield Harness(sandbox, settings, server, client)

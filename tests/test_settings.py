@@ -88,3 +88,12 @@ def test_a_relay_needs_its_base_url_and_reads_its_prices() -> None:
     with pytest.raises(SettingsError, match="LEGNEXT_DIALECT must be one of legnext, mj-proxy"):
         Settings.from_env({**env, "LEGNEXT_DIALECT": "discord"})
     assert Settings.from_env(env, sandbox=True).dialect == "mj-proxy"
+
+
+def test_settings_read_budget_and_confirmation_from_the_environment() -> None:
+    settings = Settings.from_env({"LEGNEXT_MAX_POINTS_PER_DAY": "5000", "LEGNEXT_CONFIRM_ABOVE_POINTS": "300"},
+                                 sandbox=True)
+    assert (settings.max_points_per_day, settings.confirm_above_points) == (5000, 300)
+    assert Settings.from_env({}, sandbox=True).max_points_per_day is None
+    with pytest.raises(SettingsError, match="LEGNEXT_MAX_POINTS_PER_DAY"):
+        Settings.from_env({"LEGNEXT_MAX_POINTS_PER_DAY": "lots"}, sandbox=True)

@@ -33,9 +33,13 @@ class Clock:
         """How many API seconds pass in ``real_seconds``."""
         return real_seconds * self.scale
 
+    def real_seconds(self, api_seconds: float) -> float:
+        """How many real seconds ``api_seconds`` of the API's time take (never negative)."""
+        return max(api_seconds, 0.0) / self.scale
+
     async def sleep(self, api_seconds: float) -> None:
         """Sleep for ``api_seconds`` of the API's time. Cancelling the caller interrupts it."""
-        await anyio.sleep(max(api_seconds, 0.0) / self.scale)
+        await anyio.sleep(self.real_seconds(api_seconds))
 
     def __repr__(self) -> str:
         return f"Clock(scale={self.scale:g})"

@@ -8,7 +8,6 @@ EXTENSIONS: dict[str, str] = {
     "image/png": "png", "image/jpeg": "jpg", "image/webp": "webp", "image/gif": "gif", "image/tiff": "tiff",
     "video/mp4": "mp4", "video/webm": "webm", "video/quicktime": "mov",
 }
-CONTENT_TYPES: dict[str, str] = {ext: kind for kind, ext in EXTENSIONS.items()}
 
 _MAGIC: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png"), (b"\xff\xd8\xff", 0, "image/jpeg"), (b"GIF8", 0, "image/gif"),

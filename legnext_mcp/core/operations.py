@@ -377,8 +377,6 @@ OPERATIONS: tuple[type[Operation], ...] = (
     Imagine, Variation, Upscale, Reroll, Blend, Describe, Shorten, Pan, Outpaint, Inpaint, Remix, Edit,
     UploadPaint, Retexture, RemoveBackground, Enhance, EnhanceUpscale, VideoDiffusion, ExtendVideo, VideoUpscale,
 )
-BY_NAME: dict[str, type[Operation]] = {op.__name__: op for op in OPERATIONS}
-BY_KEY: dict[str, type[Operation]] = {op.key(): op for op in OPERATIONS}
 #: Task type -> what made it (Remix and Variation both make variations; the first row of a type wins).
 BY_TASK_TYPE: dict[str, type[Operation]] = {}
 for _op in OPERATIONS:

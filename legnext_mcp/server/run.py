@@ -27,6 +27,7 @@ from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.urls import is_loopback_host
 from legnext_mcp.ledger import Ledger
 from legnext_mcp.server.front import build_server
+from legnext_mcp.server.manifest import price_keys
 from legnext_mcp.settings import Settings
 from legnext_mcp.sockets import PortTakenError, bind
 
@@ -73,6 +74,10 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     Raises:
         ServeError: the server cannot start.
     """
+    unknown = sorted(set(settings.relay_prices) - price_keys())
+    if unknown:
+        raise ServeError(f"LEGNEXT_RELAY_PRICES names {', '.join(unknown)}, which no job tool runs; use the names of "
+                         f"the operations: {', '.join(sorted(price_keys()))}")
     if transport != "stdio":
         # uvicorn reports a failing lifespan as a traceback; on stdio the lifespan's own open says it in one line
         # (the command line probes first for the sandbox, which writes into the data folder before serving)

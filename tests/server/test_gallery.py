@@ -28,6 +28,7 @@ def _ids_out(value: Any) -> Any:
     return re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "<time>", text)
 
 
+@pytest.mark.eras
 async def test_apps_clients_get_the_view_linked_from_every_job_tool_and_get_job(tmp_path: Path, mode: str) -> None:
     async with server_harness(tmp_path, mode) as h, Client(h.server, mode=mode, extensions=APPS) as apps:
         tools = {t.name: t for t in (await apps.list_tools()).tools}
@@ -44,6 +45,7 @@ async def test_apps_clients_get_the_view_linked_from_every_job_tool_and_get_job(
         assert "@import" not in html and "@font-face" not in html and "<link" not in html
 
 
+@pytest.mark.eras
 async def test_other_clients_see_exactly_what_they_saw_before(tmp_path: Path, mode: str) -> None:
     async with server_harness(tmp_path, mode) as h, Client(h.server, mode=mode, extensions=APPS) as apps:
         plain_tools = (await h.client.list_tools()).tools

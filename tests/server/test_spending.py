@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -201,6 +200,7 @@ def answering(action: str, confirm: bool | None = None) -> tuple[Callable[..., A
     return elicit, asked
 
 
+@pytest.mark.eras
 async def test_a_job_above_the_threshold_is_submitted_only_after_the_user_confirms(tmp_path: Path,
                                                                                   mode: str) -> None:
     elicit, asked = answering("accept", True)
@@ -215,6 +215,7 @@ async def test_a_job_above_the_threshold_is_submitted_only_after_the_user_confir
 
 
 @pytest.mark.parametrize(("action", "confirm"), [("decline", None), ("cancel", None), ("accept", False)])
+@pytest.mark.eras
 async def test_a_job_the_user_does_not_confirm_is_not_sent(tmp_path: Path, mode: str, action: str,
                                                            confirm: bool | None) -> None:
     elicit, asked = answering(action, confirm)
@@ -224,6 +225,7 @@ async def test_a_job_the_user_does_not_confirm_is_not_sent(tmp_path: Path, mode:
         assert len(asked) == 1 and posts(h) == 0
 
 
+@pytest.mark.eras
 async def test_a_client_that_cannot_ask_gets_the_job_with_a_note_not_a_fake_answer(tmp_path: Path,
                                                                                    mode: str) -> None:
     async with server_harness(tmp_path, mode, None, confirm_above_points=100) as h:
@@ -244,14 +246,3 @@ async def test_craft_prompt_gives_structure_and_the_generated_guide(harness: Har
     assert "a lighthouse" in text and "Model: 8.1" in text and "9:16" in text
     guide = (await harness.client.read_resource("legnext://guide/parameters")).contents[0]
     assert guide.text in text  # type: ignore[union-attr]
-
-
-def test_settings_read_budget_and_confirmation_from_the_environment(tmp_path: Path) -> None:
-    from legnext_mcp.settings import Settings, SettingsError
-
-    settings = Settings.from_env({"LEGNEXT_MAX_POINTS_PER_DAY": "5000", "LEGNEXT_CONFIRM_ABOVE_POINTS": "300"},
-                                 sandbox=True)
-    assert (settings.max_points_per_day, settings.confirm_above_points) == (5000, 300)
-    assert replace(settings, max_points_per_day=None).max_points_per_day is None
-    with pytest.raises(SettingsError, match="LEGNEXT_MAX_POINTS_PER_DAY"):
-        Settings.from_env({"LEGNEXT_MAX_POINTS_PER_DAY": "lots"}, sandbox=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,15 @@ from mcp_types import (
     ToolAnnotations,
 )
 
-from legnext_mcp.api import DiffusionRequest
+from legnext_mcp.api import DiffusionRequest, LegnextClient
+from legnext_mcp.core.errors import LegnextError
+from legnext_mcp.core.job import Job
 from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, SandboxApp
 from legnext_mcp.server import build_server
 from legnext_mcp.server.results import JobResult
 from tests.cases import CALLS, FREE, IMG, PAID
-from tests.support import FAST, Harness, harness_settings, make_client, server_harness
+from tests.support import FAST, Harness, WatchedClock, harness_settings, make_client, server_harness
 
 pytestmark = pytest.mark.anyio
 def effective(hints: ToolAnnotations | None) -> tuple[bool, bool, bool, bool]:
@@ -47,6 +50,7 @@ def _walk(schema: Any) -> list[dict[str, Any]]:
     return found
 
 
+@pytest.mark.eras
 async def test_tools_list_declares_portable_schemas_descriptions_and_honest_annotations(harness: Harness) -> None:
     tools = {t.name: t for t in (await harness.client.list_tools()).tools}
     assert set(tools) == PAID | FREE
@@ -160,6 +164,7 @@ async def test_each_job_tool_submits_records_and_waits(harness: Harness) -> None
         assert job.get("image_urls") or job.get("video_urls") or job.get("prompts"), tool
 
 
+@pytest.mark.eras
 async def test_progress_notifications_say_how_far_along_and_stop_before_the_result(tmp_path: Path, mode: str) -> None:
     seen: list[tuple[float, float | None, str | None]] = []
 
@@ -325,6 +330,7 @@ async def test_resources_serve_jobs_images_and_the_guide(harness: Harness) -> No
     assert "--draft" in guide and "v8.1" in guide
 
 
+@pytest.mark.eras
 async def test_resources_and_prompts_answer_when_they_are_a_sessions_first_request(tmp_path: Path,
                                                                                      mode: str) -> None:
     # they are registered with the first request about either (start-up time), whichever that is
@@ -352,6 +358,7 @@ async def test_resources_and_prompts_answer_when_they_are_a_sessions_first_reque
             await templates(fresh.client)  # and registered once: nothing doubled afterwards
 
 
+@pytest.mark.eras
 async def test_job_ids_complete_from_the_ledger(harness: Harness) -> None:
     job_id = await _grid(harness)
     ref = ResourceTemplateReference(type="ref/resource", uri="legnext://jobs/{job_id}")
@@ -361,17 +368,40 @@ async def test_job_ids_complete_from_the_ledger(harness: Harness) -> None:
     assert none.completion.values == []
 
 
+class WatchedDialect(LegnextDialect):
+    """The real dialect, noting when a read of its waits is cancelled (the clock notes cancelled sleeps)."""
+
+    def __init__(self, client: LegnextClient, clock: WatchedClock) -> None:
+        super().__init__(client)
+        self.watch = clock
+
+    async def get_many(self, job_ids: list[str]) -> list[Job | LegnextError]:
+        try:
+            return await super().get_many(job_ids)
+        except BaseException:
+            self.watch.events.append("cancelled")
+            self.watch.cancelled.set()
+            raise
+
+
+@pytest.mark.eras
 async def test_cancelling_a_waiting_call_stops_polling(tmp_path: Path, mode: str) -> None:
-    async with server_harness(tmp_path, mode, soft_deadline_s=60) as h:
-        with anyio.move_on_after(0.5):
-            await h.call("generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
+    clock = WatchedClock(FAST)
+    sandbox = SandboxApp(Engine(time_scale=FAST, seed=3))
+    async with make_client(sandbox, clock=clock) as api, \
+            Client(build_server(harness_settings(tmp_path, soft_deadline_s=60), dialect=WatchedDialect(api, clock)),
+                   mode=mode) as client:
+        async with anyio.create_task_group() as group:  # the client gives up on a job that never ends...
+            group.start_soon(client.call_tool, "generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
+            with anyio.fail_after(5):
+                await clock.woke.wait()  # ...once the server has waited and looked at it
+            group.cancel_scope.cancel()
         with anyio.fail_after(5):
-            while True:  # the server-side wait winds down at once; then the count stays put
-                before = h.sandbox.stats.count("GET", "/api/v1/job/")
-                await anyio.sleep(0.3)
-                if h.sandbox.stats.count("GET", "/api/v1/job/") == before:
-                    break
-    assert before > 0
+            await clock.cancelled.wait()  # the server's wait is cancelled where it is, asleep or reading...
+        looked = sandbox.stats.count("GET", "/api/v1/job/")
+        await anyio.wait_all_tasks_blocked()  # ...and once every task has settled, nothing polls any more
+        assert clock.events[-1] == "cancelled" and looked > 0
+        assert sandbox.stats.count("GET", "/api/v1/job/") == looked
 
 
 async def test_jobs_survive_a_restart_of_the_server(tmp_path: Path) -> None:
@@ -391,8 +421,6 @@ async def test_jobs_survive_a_restart_of_the_server(tmp_path: Path) -> None:
 
 async def test_a_job_whose_recording_fails_after_sending_still_reports_its_id(harness: Harness) -> None:
     # Break the ledger behind the running server's back, after the intent is written: job rows are refused.
-    import sqlite3
-
     db = sqlite3.connect(harness.settings.ledger_path)
     db.execute("CREATE TRIGGER no_jobs BEFORE INSERT ON jobs BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     db.commit()
@@ -404,8 +432,6 @@ async def test_a_job_whose_recording_fails_after_sending_still_reports_its_id(ha
 
 
 async def test_a_job_whose_intent_cannot_be_recorded_is_not_sent(harness: Harness) -> None:
-    import sqlite3
-
     db = sqlite3.connect(harness.settings.ledger_path)
     db.execute("CREATE TRIGGER no_intents BEFORE INSERT ON intents BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     db.commit()
@@ -413,3 +439,32 @@ async def test_a_job_whose_intent_cannot_be_recorded_is_not_sent(harness: Harnes
     result = await harness.call("imagine", {"prompt": "a fox"})
     assert result.is_error and "Nothing was sent" in result.content[0].text
     assert "disk full" in result.content[0].text and harness.sandbox.stats.count("POST") == 0
+
+
+def _refuse_updates(harness: Harness) -> None:
+    """Break the ledger behind the running server's back: updates of job rows fail, as on a failing disk."""
+    db = sqlite3.connect(harness.settings.ledger_path)
+    db.execute("CREATE TRIGGER no_updates BEFORE UPDATE ON jobs BEGIN SELECT RAISE(FAIL, 'disk I/O error'); END")
+    db.commit()
+    db.close()
+
+
+async def test_a_ledger_failing_while_a_paid_call_waits_still_gives_the_job_and_says_what_happened(
+        harness: Harness) -> None:
+    _refuse_updates(harness)  # the job row is written at submit; every later snapshot is an update
+    result = await harness.call("generate_and_wait", {"prompt": "a fox"})
+    (job_id,) = [j.job_id for j in harness.sandbox.engine.jobs.values()]
+    text = result.content[0].text
+    assert not result.is_error and result.structured_content["job_id"] == job_id
+    assert result.structured_content["status"] == "completed" and job_id in text
+    assert "could not be written to the local history" in text and "disk I/O error" in text
+
+
+async def test_a_ledger_failing_while_wait_for_job_waits_names_every_job(harness: Harness) -> None:
+    first = (await harness.call("imagine", {"prompt": "a fox"})).structured_content["job_id"]
+    second = (await harness.call("imagine", {"prompt": "a hare"})).structured_content["job_id"]
+    _refuse_updates(harness)
+    result = await harness.call("wait_for_job", {"job_ids": [first, second]})
+    assert [j["job_id"] for j in result.structured_content["jobs"]] == [first, second]
+    assert all(j["status"] == "completed" and any("disk I/O error" in n for n in j["notes"])
+               for j in result.structured_content["jobs"])

@@ -28,6 +28,7 @@ async def relay(tmp_path: Path, mode: str) -> AsyncIterator[Relay]:
         yield r
 
 
+@pytest.mark.eras
 async def test_the_tool_list_is_what_the_protocol_serves(relay: Relay) -> None:
     names = {tool.name for tool in (await relay.client.list_tools()).tools}
     paid = {"imagine", "generate_and_wait", "upscale", "variation", "reroll", "pan", "outpaint", "inpaint",
@@ -246,6 +247,7 @@ async def test_the_simulator_takes_mj_api_secret_and_every_prefix() -> None:
         assert missing["code"] == 4
 
 
+@pytest.mark.eras
 async def test_progress_notifications_carry_the_relays_percent(tmp_path: Path, mode: str) -> None:
     seen: list[tuple[float, str]] = []
 
