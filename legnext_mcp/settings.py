@@ -3,6 +3,7 @@ checks them, and every problem is a :class:`SettingsError` naming the variable a
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import sys
@@ -73,6 +74,22 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return (env.get(name) or "").strip().lower() in _TRUE
 
 
+def _database_url(env: Mapping[str, str]) -> str | None:
+    """LEGNEXT_DATABASE_URL, checked for its form (never echoed: it may hold a password).
+
+    Raises:
+        SettingsError: not a postgresql:// URL with a host or socket.
+    """
+    raw = (env.get("LEGNEXT_DATABASE_URL") or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("postgresql", "postgres") or not (parts.hostname or "host=" in parts.query):
+        raise SettingsError("LEGNEXT_DATABASE_URL must be a PostgreSQL URL such as "
+                            "postgresql://user:password@db.example:5432/legnext (or unset it for the SQLite ledger)")
+    return raw
+
+
 def parse_prices(raw: str) -> dict[str, int]:
     """``imagine=50,upscale=20`` -> {tool: price}; a relay's prices in its own units.
 
@@ -113,12 +130,23 @@ class Settings:
     time_scale: float = 1.0
     #: Refuse a job that would take the last 24 hours' spending (from the ledger) above this. None: no cap.
     max_points_per_day: int | None = None
+    #: The same, per user (HTTP with identities), checked together with the team's limit.
+    max_points_per_user_per_day: int | None = None
     #: Ask the user (MCP elicitation) before a job estimated above this. None: never ask.
     confirm_above_points: int | None = None
     #: Refuse (instead of going ahead with a note) jobs above the threshold when the client cannot ask.
     confirm_required: bool = False
     #: Bearer token the Streamable HTTP transport requires (mandatory when not bound to loopback).
     http_token: str | None = field(default=None, repr=False)
+    #: ``postgresql://...``: the shared ledger of replicas (SQLite in the data folder otherwise). Never shown.
+    database_url: str | None = field(default=None, repr=False)
+    #: Streamable HTTP without sessions for legacy-era clients behind a balancer (no server-to-client requests).
+    http_stateless: bool = False
+    #: Keys sealing the state of a question asked across round trips (a confirmation), shared by replicas so one
+    #: can resume what another asked; rotation ring, first one seals. Empty: a fresh key per process.
+    request_state_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: Proxies whose Forwarded / X-Forwarded-* headers are believed (addresses or networks).
+    trusted_proxies: tuple[str, ...] = ()
     #: Prices of a relay (mj-proxy dialect), per tool, in ``relay_price_unit``; empty: unknown.
     relay_prices: Mapping[str, int] = field(default_factory=dict)
     relay_price_unit: str = "credits"
@@ -173,6 +201,18 @@ class Settings:
         if token is not None and (len(token) < 16 or any(ord(c) < 33 for c in token)):
             raise SettingsError("LEGNEXT_HTTP_TOKEN must be at least 16 characters without spaces; make one with: "
                                 "python -c \"import secrets; print(secrets.token_urlsafe(32))\"")
+        database_url = _database_url(env)
+        keys = tuple(k.strip() for k in (env.get("LEGNEXT_REQUEST_STATE_KEYS") or "").split(",") if k.strip())
+        if any(len(k.encode()) < 32 for k in keys):
+            raise SettingsError("LEGNEXT_REQUEST_STATE_KEYS must be keys of at least 32 bytes, comma-separated; make "
+                                "one with: python -c \"import secrets; print(secrets.token_hex(32))\"")
+        proxies = tuple(p.strip() for p in (env.get("LEGNEXT_TRUSTED_PROXIES") or "").split(",") if p.strip())
+        for proxy in proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise SettingsError(f"LEGNEXT_TRUSTED_PROXIES must list addresses or networks (10.0.0.0/8), got "
+                                    f"{proxy[:40]!r}") from None
         data_dir = Path(env["LEGNEXT_DATA_DIR"]) if env.get("LEGNEXT_DATA_DIR") else _user_data_dir(env)
         output_dir = Path(env["LEGNEXT_OUTPUT_DIR"]) if env.get("LEGNEXT_OUTPUT_DIR") else _pictures_dir(env)
         return cls(
@@ -184,11 +224,13 @@ class Settings:
             download_max_bytes=int(_float(env, "LEGNEXT_DOWNLOAD_MAX_BYTES", DEFAULT_DOWNLOAD_MAX_BYTES, 1_000, 2**31)),
             log_level=level, toolsets=toolsets, sandbox=sandbox, time_scale=time_scale,
             max_points_per_day=_points(env, "LEGNEXT_MAX_POINTS_PER_DAY"),
+            max_points_per_user_per_day=_points(env, "LEGNEXT_MAX_POINTS_PER_USER_PER_DAY"),
             confirm_above_points=_points(env, "LEGNEXT_CONFIRM_ABOVE_POINTS"),
             confirm_required=_flag(env, "LEGNEXT_CONFIRM_REQUIRED"), http_token=token,
             relay_prices=parse_prices(env.get("LEGNEXT_RELAY_PRICES", "")),
             relay_price_unit=(env.get("LEGNEXT_RELAY_PRICE_UNIT") or "credits").strip()[:20] or "credits",
-            resource_links=_flag(env, "LEGNEXT_RESOURCE_LINKS"),
+            resource_links=_flag(env, "LEGNEXT_RESOURCE_LINKS"), database_url=database_url,
+            http_stateless=_flag(env, "LEGNEXT_HTTP_STATELESS"), request_state_keys=keys, trusted_proxies=proxies,
         )
 
     @staticmethod

@@ -16,6 +16,8 @@ from legnext_mcp.api import LegnextClient
 from legnext_mcp.sandbox import Engine, SandboxApp
 from tests.support import FAST, make_client
 
+#: A PostgreSQL server for the tests that need one, brought or found (tests/pg.py).
+pytest_plugins = ["tests.pg"]
 #: Run by .ci/run on their own: the compat suite in an environment of its own with the frameworks
 #: (tests/compat/conftest.py), the browser test with Chromium and Playwright (tests/browser/conftest.py).
 collect_ignore = ["compat", "browser"]

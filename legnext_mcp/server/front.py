@@ -30,7 +30,7 @@ from mcp_types import (
 from mcp_types import Tool as MCPTool
 
 from legnext_mcp import __version__
-from legnext_mcp.ledger import Ledger
+from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.gallery import FREE_GALLERY_TOOLS, GalleryLinks, apps_extension
 from legnext_mcp.server.manifest import CatalogKey, listing, paid_names
 from legnext_mcp.server.session import Session
@@ -93,7 +93,7 @@ class LegnextServer(MCPServer[Session]):
 
     @asynccontextmanager
     async def _lifespan(self, _: MCPServer[Session]) -> AsyncIterator[Session]:
-        ledger = Ledger(self.config.ledger_path)
+        ledger = open_ledger(self.config)
         await ledger.open()  # a bad data folder is a start-up failure with its fix, not a mid-job one
         try:
             async with AsyncExitStack() as stack:

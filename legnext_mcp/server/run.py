@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.urls import is_loopback_host
-from legnext_mcp.ledger import Ledger
+from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.front import build_server
 from legnext_mcp.server.manifest import price_keys
 from legnext_mcp.settings import Settings
@@ -56,7 +56,7 @@ def check_startup(settings: Settings) -> None:
         ServeError: what is wrong and the fix.
     """
     async def probe() -> None:
-        ledger = Ledger(settings.ledger_path)
+        ledger = open_ledger(settings)
         try:
             await ledger.open()
         finally:

@@ -24,7 +24,8 @@ from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncerta
 from legnext_mcp.core.job import Job
 from legnext_mcp.core.waiting import poll_jobs
 from legnext_mcp.dialects.base import Dialect
-from legnext_mcp.service.quote import DAY_S, Quote
+from legnext_mcp.ledger import NOBODY
+from legnext_mcp.service.quote import DAY_S, Quote, caps
 from legnext_mcp.service.runtime import Services
 
 log = logging.getLogger("legnext_mcp.service")
@@ -41,7 +42,7 @@ class UnrecordedJobError(LegnextError):
         self.job = job
 
 
-async def submit(svc: Services, quoted: Quote) -> Job:
+async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
     """Send ``quoted`` once and return the new job, recorded.
 
     Raises:
@@ -56,7 +57,7 @@ async def submit(svc: Services, quoted: Quote) -> Job:
         intent = await svc.ledger.reserve(
             svc.dialect.name, task_type=prepared.task_type, prompt=op.text, parent_job_id=op.parent_id,
             request=prepared.body, points=prepared.estimate.amount, unit=prepared.estimate.unit,
-            cap=svc.settings.max_points_per_day, since=time.time() - DAY_S)
+            caps=caps(svc.settings), since=time.time() - DAY_S, user=user)
     except LedgerError as exc:
         raise LedgerError(f"{exc.message} Nothing was sent: a job is sent only once its intent is recorded.") from None
     try:

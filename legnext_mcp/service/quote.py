@@ -17,7 +17,9 @@ from legnext_mcp.core.job import Job
 from legnext_mcp.core.operations import Operation, image_prompt_urls
 from legnext_mcp.core.urls import is_public_url
 from legnext_mcp.dialects.base import Prepared
+from legnext_mcp.ledger import NOBODY, Cap
 from legnext_mcp.service.runtime import Services
+from legnext_mcp.settings import Settings
 
 DAY_S = 24 * 3600
 
@@ -66,7 +68,7 @@ def check_addresses(svc: Services, op: Operation) -> None:
                 "public https URL and pass that.")
 
 
-async def quote(svc: Services, op: Operation) -> Quote:
+async def quote(svc: Services, op: Operation, *, user: str = NOBODY) -> Quote:
     """Check, price and budget ``op`` without sending it.
 
     Raises:
@@ -83,15 +85,27 @@ async def quote(svc: Services, op: Operation) -> Quote:
         parent, parent_prompt = await load_parent(svc, op.parent_id)
     prepared = dialect.prepare(op, parent, parent_prompt)
     notes = list(prepared.notes)
-    cap = svc.settings.max_points_per_day
-    if cap is not None:
-        price = prepared.estimate
+    price = prepared.estimate
+    for cap in caps(svc.settings):
         if price.amount is None:
             raise LocalValidationError(
-                f"LEGNEXT_MAX_POINTS_PER_DAY is set but the price of this {prepared.task_type} job is unknown "
-                f"({price.basis}), so the budget cannot be kept. Set LEGNEXT_RELAY_PRICES, or unset the limit.")
-        used = await svc.ledger.spent(dialect.name, time.time() - DAY_S)
-        if used + price.amount > cap:
-            raise BudgetExceededError.refused(str(price), used=used, cap=cap, unit=price.unit)
-        notes.append(f"Budget: {used + price.amount} of {cap} {price.unit} used in the last 24 hours with this job.")
+                f"{cap.setting} is set but the price of this {prepared.task_type} job is unknown ({price.basis}), so "
+                "the budget cannot be kept. Set LEGNEXT_RELAY_PRICES, or unset the limit.")
+        used = await svc.ledger.spent(dialect.name, time.time() - DAY_S, user=user if cap.per_user else None)
+        if used + price.amount > cap.limit:
+            raise BudgetExceededError.refused(str(price), used=used, cap=cap.limit, unit=price.unit,
+                                              setting=cap.setting)
+        whose = "Your budget" if cap.per_user else "Budget"
+        notes.append(f"{whose}: {used + price.amount} of {cap.limit} {price.unit} used in the last 24 hours with this "
+                     "job.")
     return Quote(prepared=prepared, notes=tuple(notes))
+
+
+def caps(settings: Settings) -> list[Cap]:
+    """The budgets a job must fit: the user's own daily limit (named first when both refuse), and the team's."""
+    found = []
+    if settings.max_points_per_user_per_day is not None:
+        found.append(Cap(settings.max_points_per_user_per_day, "LEGNEXT_MAX_POINTS_PER_USER_PER_DAY", per_user=True))
+    if settings.max_points_per_day is not None:
+        found.append(Cap(settings.max_points_per_day, "LEGNEXT_MAX_POINTS_PER_DAY"))
+    return found

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from legnext_mcp.dialects.base import Dialect
-from legnext_mcp.ledger import Ledger
+from legnext_mcp.ledger import Ledger, open_ledger
 from legnext_mcp.service.outputs import Outputs
 from legnext_mcp.settings import Settings
 
@@ -43,7 +43,7 @@ async def open_services(settings: Settings, dialect: Dialect[Any], *, ledger: Le
     """
     own_ledger = ledger is None
     if ledger is None:
-        ledger = Ledger(settings.ledger_path)
+        ledger = open_ledger(settings)
         await ledger.open()
     ledger.normalizers[dialect.name] = dialect.from_raw  # rows from before jobs were stored normalized
     try:

@@ -26,7 +26,7 @@ from legnext_mcp.core.errors import LocalValidationError, NetworkError
 from legnext_mcp.core.job import Job, JobStatus
 from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.http.download import Downloader
-from legnext_mcp.ledger import Ledger
+from legnext_mcp.ledger import SqliteLedger
 from legnext_mcp.sandbox import HANG_WORD, Engine, Fault, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
@@ -463,7 +463,7 @@ async def test_a_listing_shows_a_newline_in_a_prompt_as_an_escape(tmp_path: Path
 # --- 16: a terminal state is final -----------------------------------------------------------------------
 
 async def test_a_finished_job_stays_finished_whatever_a_later_answer_says(tmp_path: Path) -> None:
-    ledger = Ledger(tmp_path / "ledger.sqlite3")
+    ledger = SqliteLedger(tmp_path / "ledger.sqlite3")
     base = {"dialect": "legnext", "job_id": "j1", "task_type": "diffusion"}
     await ledger.record(Job(**base, status=JobStatus.COMPLETED, consumed=80, frozen=80))
     await ledger.record(Job(**base, status=JobStatus.PROCESSING, frozen=80))
