@@ -11,6 +11,7 @@ github-mcp-server's ``ServerTool`` (a static definition, the handler made on dem
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
+from mcp.server.request_state import RequestStateSecurity
 from mcp_types import (
     CallToolResult,
     Completion,
@@ -30,6 +32,7 @@ from mcp_types import (
 from mcp_types import Tool as MCPTool
 
 from legnext_mcp import __version__
+from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.gallery import FREE_GALLERY_TOOLS, GalleryLinks, apps_extension
 from legnext_mcp.server.manifest import CatalogKey, listing, paid_names
@@ -40,6 +43,7 @@ if TYPE_CHECKING:  # named for types only: importing them is the back, made on f
     from legnext_mcp.dialects.base import Dialect
     from legnext_mcp.server.back import Back
 
+log = logging.getLogger("legnext_mcp.server")
 #: Requests that need the back (every other one is answered by the front or the SDK alone).
 _WARM_METHODS = ("tools/call", "resources/", "prompts/", "completion/")
 
@@ -76,9 +80,12 @@ class LegnextServer(MCPServer[Session]):
         self._sessions: list[Session] = []
         names = frozenset(tool.name for tool in listing(key))
         service = "the Legnext API" if settings.dialect == "legnext" else "a midjourney-proxy relay"
+        # A question asked across round trips (a confirmation) is sealed with these keys; replicas that share
+        # them (LEGNEXT_REQUEST_STATE_KEYS) can each take the answer to a question another one asked.
+        sealing = RequestStateSecurity(keys=list(settings.request_state_keys)) if settings.request_state_keys else None
         super().__init__("legnext", title="Legnext Midjourney", version=__version__,
                          instructions=instructions(service, names), lifespan=self._lifespan,
-                         log_level=settings.log_level, extensions=[apps_extension()],
+                         log_level=settings.log_level, extensions=[apps_extension()], request_state_security=sealing,
                          middleware=[self._warm_up, GalleryLinks(names & (paid_names() | FREE_GALLERY_TOOLS))])
         # At start, not with the back: the SDK advertises completions by whether a handler exists at the handshake.
         self.completion()(self._complete)  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
@@ -105,6 +112,18 @@ class LegnextServer(MCPServer[Session]):
                     self._sessions.remove(session)
         finally:
             await ledger.close()
+
+    async def ready(self) -> str | None:
+        """None when the server can take calls now (its ledger answers); otherwise why not (logged, not shown)."""
+        session = self._sessions[-1] if self._sessions else None
+        if session is None:
+            return "not started"
+        try:
+            await session.ledger.ping()
+        except LedgerError as exc:
+            log.warning("not ready: %s", exc.message)
+            return "the ledger does not answer"
+        return None
 
     async def _warm_up(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method.startswith(_WARM_METHODS) and isinstance(ctx.lifespan_context, Session):

@@ -26,7 +26,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.urls import is_loopback_host
 from legnext_mcp.ledger import open_ledger
-from legnext_mcp.server.front import build_server
+from legnext_mcp.server.edge import Edge
+from legnext_mcp.server.front import LegnextServer, build_server
 from legnext_mcp.server.manifest import price_keys
 from legnext_mcp.settings import Settings
 from legnext_mcp.sockets import PortTakenError, bind
@@ -151,8 +152,9 @@ async def _uvicorn(app: ASGIApp, sock: Any) -> None:
     import uvicorn
 
     header_s = float(os.environ.get("LEGNEXT_HTTP_HEADER_TIMEOUT_S") or HEADER_TIMEOUT_S)
+    # Forwarded headers are read by the edge, from trusted proxies only (server/edge.py): not by uvicorn.
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False, timeout_keep_alive=5,
-                            http=header_deadline_protocol(header_s))
+                            http=header_deadline_protocol(header_s), proxy_headers=False)
     await uvicorn.Server(config).serve(sockets=[sock])
 
 
@@ -194,7 +196,7 @@ def allowed_hosts(host: str, port: int) -> tuple[list[str], list[str]]:
     return hosts, origins
 
 
-def http_app(server: Any, settings: Settings, *, host: str, port: int) -> ASGIApp:
+def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int) -> ASGIApp:
     """The Streamable HTTP app with Host/Origin checks on every bind and the bearer token where required.
 
     Raises:
@@ -210,9 +212,10 @@ def http_app(server: Any, settings: Settings, *, host: str, port: int) -> ASGIAp
     idle = float(os.environ.get("LEGNEXT_HTTP_SESSION_IDLE_S") or SESSION_IDLE_S)
     most = int(os.environ.get("LEGNEXT_HTTP_MAX_SESSIONS") or MAX_SESSIONS)
     inner = server.streamable_http_app(streamable_http_path="/mcp", transport_security=security, host=host,
-                                       session_idle_timeout=idle, max_sessions=most)
-    app: ASGIApp = inner
-    return app if settings.http_token is None else BearerToken(app, settings.http_token)
+                                       session_idle_timeout=idle, max_sessions=most,
+                                       stateless_http=settings.http_stateless)
+    app: ASGIApp = inner if settings.http_token is None else BearerToken(inner, settings.http_token)
+    return Edge(app, ready=server.ready, trusted=settings.trusted_proxies)
 
 
 class BearerToken:

@@ -23,6 +23,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.resolve import Elicit, Resolve
 from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, TextContent
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field, ValidationError
 
 from legnext_mcp.core.errors import LedgerError, LegnextError, LocalValidationError, NotConfirmedError
@@ -242,8 +243,12 @@ def confirmation(settings: Settings, quoted: Quote, *, can_ask: bool) -> NoQuest
 
 
 def can_elicit(ctx: Ctx) -> bool:
+    """Whether the client can be asked: it says it can, and there is a way back to it (a legacy-era request on
+    stateless HTTP, LEGNEXT_HTTP_STATELESS, has none: it is treated as a client that cannot ask)."""
     caps = ctx.client_capabilities
-    return caps is not None and caps.elicitation is not None
+    if caps is None or caps.elicitation is None:
+        return False
+    return not (services(ctx).settings.http_stateless and ctx.protocol_version in HANDSHAKE_PROTOCOL_VERSIONS)
 
 
 async def priced(ctx: Ctx, call: a.ToolArgs) -> Quote:

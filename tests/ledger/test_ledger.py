@@ -359,3 +359,26 @@ def socket_closed() -> Iterator[int]:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     yield port
+
+
+def test_a_server_on_sqlite_never_loads_psycopg(tmp_path: Path) -> None:
+    # The PostgreSQL store is imported only when LEGNEXT_DATABASE_URL is set: cold start unchanged for the rest.
+    code = """
+import anyio, sys
+from pathlib import Path
+from mcp import Client
+from legnext_mcp.server import build_server
+from legnext_mcp.settings import Settings
+
+async def main():
+    settings = Settings(api_key="k", data_dir=Path(sys.argv[1]))
+    async with Client(build_server(settings)) as client:
+        await client.list_tools()
+        await client.call_tool("list_jobs", {})
+    print(sorted(m for m in sys.modules if m.split(".")[0] in ("psycopg", "psycopg_pool", "legnext_mcp.ledger")))
+    print("postgres store" if "legnext_mcp.ledger.postgres" in sys.modules else "no postgres store")
+
+anyio.run(main)
+"""
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
+    assert out.stdout.splitlines() == ["[]", "no postgres store"], out.stdout + out.stderr
