@@ -10,7 +10,6 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -19,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-import httpx2
 import psycopg
 import pytest
 from mcp import Client
@@ -28,8 +26,8 @@ from mcp_types import ElicitRequestParams, ElicitResult
 from legnext_mcp.ledger.postgres import PostgresLedger
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, Fault, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
-from tests.balancer import balancer, free_port
 from tests.support import text_of
+from tests.team import balancer, free_port, replicas
 
 pytestmark = pytest.mark.anyio
 SPEED = 400.0  # a 40 s image job takes 0.1 s
@@ -66,43 +64,11 @@ def _replica_env(tmp: Path, n: int, sim: str, url: str, front: int, extra: dict[
 def deployment(tmp: Path, url: str, **extra: str) -> Iterator[Deployment]:
     with ExitStack() as stack:
         sim = stack.enter_context(LoopbackSandbox(SandboxApp(Engine(keys={DEFAULT_KEY: 10**7}, time_scale=SPEED))))
-        front, ports = free_port(), [free_port() for _ in range(3)]
-        replicas = []
-        for n, port in enumerate(ports):
-            replicas.append(subprocess.Popen(  # as a team runs it: the installed command
-                [sys.executable, "-m", "legnext_mcp.cli", "--transport", "http", "--port", str(port)],
-                env=_replica_env(tmp, n, sim.base_url, url, front, extra), stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE))
-        stack.callback(_stop, replicas)
-        for port, process in zip(ports, replicas, strict=True):
-            _ready(port, process)
+        front = free_port()
+        processes, ports = stack.enter_context(replicas(
+            [_replica_env(tmp, n, sim.base_url, url, front, extra) for n in range(3)]))
         kind = stack.enter_context(balancer(ports, front))
-        yield Deployment(sim, replicas, ports, front, kind, url)
-
-
-def _stop(replicas: list[subprocess.Popen[bytes]]) -> None:
-    for process in replicas:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-    for process in replicas:
-        process.wait(timeout=20)
-        if process.stderr is not None:
-            process.stderr.close()
-
-
-def _ready(port: int, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            assert process.stderr is not None
-            raise RuntimeError(f"a replica exited: {process.stderr.read().decode()[-800:]}")
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx2.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"replica on {port} not ready within 60 s")
+        yield Deployment(sim, processes, ports, front, kind, url)
 
 
 async def _accept(context: Any, params: ElicitRequestParams) -> ElicitResult:

@@ -1,6 +1,7 @@
-"""A round-robin HTTP load balancer on loopback for the replica tests: haproxy when it is installed (CI installs
-it and sets LEGNEXT_TEST_REQUIRE_HAPROXY=1, so a missing haproxy fails the run there), otherwise a small
-per-request reverse proxy of our own (so the README's test command passes on a machine without haproxy).
+"""A team on loopback, for the replica tests and benchmarks: `legnext-mcp --transport http` replicas as a team runs
+them, and a round-robin HTTP load balancer: haproxy when it is installed (CI installs it and sets
+LEGNEXT_TEST_REQUIRE_HAPROXY=1, so a missing haproxy fails the run there), otherwise a small per-request reverse
+proxy of our own (so the README's test command passes on a machine without haproxy).
 
 haproxy's configuration is the one docs/team.md recommends: round robin, no stickiness, health checks on
 ``/readyz``, a fresh backend connection per request, events flushed at once, 75 s for a silent stream.
@@ -14,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -160,3 +162,40 @@ def _wait_for(port: int, seconds: float = 10.0) -> None:
                 return
         time.sleep(0.02)
     raise RuntimeError(f"the balancer did not listen on {port} within {seconds:.0f} s")
+
+
+@contextmanager
+def replicas(envs: list[dict[str, str]]) -> Iterator[tuple[list[subprocess.Popen[bytes]], list[int]]]:
+    """One ``legnext-mcp --transport http`` per environment, each on a free port, ready (``/readyz``) when this
+    yields (the processes and their ports); stopped with SIGTERM after."""
+    ports = [free_port() for _ in envs]
+    processes = [subprocess.Popen([sys.executable, "-m", "legnext_mcp.cli", "--transport", "http", "--port", str(port)],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                 for port, env in zip(ports, envs, strict=True)]
+    try:
+        for port, process in zip(ports, processes, strict=True):
+            _ready(port, process)
+        yield processes, ports
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=20)
+            if process.stderr is not None:
+                process.stderr.close()
+
+
+def _ready(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            assert process.stderr is not None
+            raise RuntimeError(f"a replica exited: {process.stderr.read().decode()[-800:]}")
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx2.HTTPError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"replica on {port} not ready within 60 s")
