@@ -33,6 +33,9 @@ from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as MJ_PROXY_KEY
 from legnext_mcp.sandbox.mjproxy.engine import MjProxyEngine
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
+from legnext_mcp.server.front import LegnextServer
+from legnext_mcp.server.tools import Warm
+from legnext_mcp.service.poller import Poller
 from legnext_mcp.settings import Settings
 
 FAST = 2000.0  # simulated seconds per real second: a 40 s job takes 20 ms
@@ -56,27 +59,6 @@ class RecordingClock(Clock):
         await anyio.lowlevel.checkpoint()
 
 
-class WatchedClock(Clock):
-    """Real time at ``scale``, remembering each sleep of the waits: started, and how it ended."""
-
-    def __init__(self, scale: float) -> None:
-        super().__init__(scale)
-        self.events: list[str] = []
-        self.woke = anyio.Event()
-        self.cancelled = anyio.Event()
-
-    async def sleep(self, api_seconds: float) -> None:
-        self.events.append("sleep")
-        try:
-            await super().sleep(api_seconds)
-        except BaseException:
-            self.events.append("cancelled")
-            self.cancelled.set()
-            raise
-        self.events.append("woke")
-        self.woke.set()
-
-
 def make_client(app: SandboxApp, *, key: str = DEFAULT_KEY, time_scale: float = FAST,
                 clock: Clock | None = None) -> LegnextClient:
     transport = httpx2.ASGITransport(app)
@@ -90,6 +72,13 @@ async def finished(client: LegnextClient, job: LegnextJob) -> LegnextJob:
 
 
 # --- the MCP server on the simulator ---------------------------------------------------------------------
+
+
+def poller_of(server: LegnextServer) -> Poller:
+    """The process poller of a running server's latest session (what its waits register with)."""
+    warm = server._sessions[-1].warm
+    assert isinstance(warm, Warm)
+    return warm.services.poller
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """The one poll loop: look at jobs, each on its own schedule, until all end or a deadline passes.
 
-Used by the typed Legnext client (``LegnextClient.wait``, one job) and by the service layer's waits (several
-jobs at once, one read per round where the API allows), so the schedule, the job-age rule, the deadline and
-cancellation behave the same everywhere. The caller supplies how to read the jobs and which plan applies; the
+Used by the typed Legnext client (``LegnextClient.wait``), which has no process around it; the server and the
+skill wait through the process's poller (``service.poller``). Both take their schedule from ``core.policy`` and
+the job-age rule from ``age_of``. The caller supplies how to read the jobs and which plan applies; the
 clock turns API seconds into real ones.
 """
 
@@ -46,7 +46,7 @@ async def poll_jobs(known: Sequence[J], *, read: Callable[[list[str]], Awaitable
     """
     latest = {job.job_id: job for job in known}
     polls = dict.fromkeys(latest, 1 if looked else 0)
-    ages = {jid: _age(clock, created_at(job)) for jid, job in latest.items()}
+    ages = {jid: age_of(clock, created_at(job)) for jid, job in latest.items()}
     errors: dict[str, LegnextError] = {}
     start = clock.monotonic()
     deadline = start + timeout
@@ -69,7 +69,9 @@ async def poll_jobs(known: Sequence[J], *, read: Callable[[list[str]], Awaitable
     return [latest[job.job_id] for job in known], errors
 
 
-def _age(clock: Clock, created: datetime | None) -> float:
+def age_of(clock: Clock, created: datetime | None) -> float:
+    """How old a job is, in API seconds, toward its poll schedule: on a real API's clock only (a simulator's
+    timestamps run at another speed than ours), else 0."""
     if created is None or clock.scale != 1.0:
         return 0.0
     return max((clock.now() - created).total_seconds(), 0.0)

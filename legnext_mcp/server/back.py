@@ -55,7 +55,8 @@ class Back:
                 dialect = self._dialect if self._dialect is not None else make_dialect(session.settings)
                 stack: AsyncExitStack = session.stack
                 services = await stack.enter_async_context(open_services(
-                    session.settings, dialect, ledger=session.ledger, own_dialect=self._dialect is None))
+                    session.settings, dialect, ledger=session.ledger, own_dialect=self._dialect is None,
+                    group=session.group))
                 session.warm = Warm(services=services, listed=self.listed)
         assert isinstance(session.warm, Warm)
         return session.warm

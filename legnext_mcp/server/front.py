@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
@@ -104,7 +105,9 @@ class LegnextServer(MCPServer[Session]):
         await ledger.open()  # a bad data folder is a start-up failure with its fix, not a mid-job one
         try:
             async with AsyncExitStack() as stack:
-                session = Session(settings=self.config, ledger=ledger, stack=stack)
+                group = await stack.enter_async_context(anyio.create_task_group())
+                stack.callback(group.cancel_scope.cancel)  # the poller runs until the server stops
+                session = Session(settings=self.config, ledger=ledger, stack=stack, group=group)
                 self._sessions.append(session)
                 try:
                     yield session

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 import anyio
+from anyio.abc import TaskGroup
 
 from legnext_mcp.ledger import Ledger
 from legnext_mcp.settings import Settings
@@ -21,6 +22,8 @@ class Session:
     settings: Settings
     ledger: Ledger
     stack: AsyncExitStack
+    #: Long-lived tasks of the lifespan (the poller): the services may be opened by a request, not run by it.
+    group: TaskGroup
     lock: anyio.Lock = field(default_factory=anyio.Lock)
     #: The back's state for this lifespan (``tools.Warm``), once a request needed it.
     warm: object | None = None

@@ -97,7 +97,8 @@ def after_sending(job_ids: list[str], what: str, exc: BaseException) -> ToolErro
     is ever lost behind a bare error (the SDK would say only "Error executing tool")."""
     reason = exc.message if isinstance(exc, LegnextError) else f"an unexpected {type(exc).__name__} ({exc})"
     ids = ", ".join(job_ids)
-    log.error("%s failed after job(s) %s existed: %s", what, ids, reason)
+    log.error("%s failed after job(s) %s existed: %s", what, ids, reason,
+              exc_info=None if isinstance(exc, LegnextError) else exc)  # a bug of ours: keep its traceback
     return ToolError(f"Job(s) {ids} exist (submitted and recorded); {what} failed: {reason[:500]} They keep running; "
                      f"call wait_for_job(job_ids={job_ids!r}) or get_job for their results.")
 
@@ -162,22 +163,31 @@ async def preview(svc: Services, job: Job) -> list[ContentBlock]:
 async def wait_with_progress(ctx: Ctx, jobs: list[Job], timeout_s: float | None) -> service.Waited:
     """Wait up to the soft deadline, telling the client how far along the jobs are (progress is a percent).
 
-    Notifications go out after every look and at least every PROGRESS_EVERY_S; none once the wait is
-    decided, so none can arrive after the result.
+    A notification goes out when something changed (a status, a whole percent), and a keep-alive only when
+    nothing was sent for PROGRESS_EVERY_S (hosts that reset their time limit on progress need one); none once
+    the wait is decided, so none can arrive after the result. The percent of a job never goes back, across calls
+    too (``Poller.percent``).
     """
     svc = services(ctx)
     limit = min(timeout_s or svc.settings.soft_deadline_s, svc.settings.soft_deadline_s)
     latest = list(jobs)
     start = time.monotonic()
     finished = anyio.Event()
+    sent: list[tuple[int, str]] = []  # what the last notification said
+    last_sent = [start]
 
-    async def report() -> None:
+    async def report(*, keep_alive: bool = False) -> None:
         if finished.is_set():
             return
         elapsed = time.monotonic() - start
-        percent = sum(service.percent(svc.dialect, job, elapsed) for job in latest) / max(len(latest), 1)
+        percent = sum(service.percent(svc, job) for job in latest) / max(len(latest), 1)
         states = ", ".join(f"{j.job_id}: {j.status.value}" + (f" {j.progress}%" if j.progress is not None else "")
                            for j in latest)
+        said = (int(percent), states)
+        if sent and sent[-1] == said and not keep_alive:
+            return
+        sent[:] = [said]
+        last_sent[0] = time.monotonic()
         with anyio.CancelScope(shield=True):  # a notification is sent whole or not at all
             await ctx.report_progress(round(percent, 1), 100, f"{elapsed:.0f}s elapsed; {states}")
 
@@ -186,13 +196,15 @@ async def wait_with_progress(ctx: Ctx, jobs: list[Job], timeout_s: float | None)
         if not all(job.is_terminal for job in update.jobs) and time.monotonic() - start < limit:
             await report()
 
-    async def ticker() -> None:
+    async def keep_alive() -> None:
+        await report()  # where the jobs are at the start
         while not finished.is_set():
-            await report()
-            await anyio.sleep(PROGRESS_EVERY_S)
+            await anyio.sleep(max(last_sent[0] + PROGRESS_EVERY_S - time.monotonic(), 0.0))
+            if time.monotonic() - last_sent[0] >= PROGRESS_EVERY_S:
+                await report(keep_alive=True)
 
     async with anyio.create_task_group() as group:
-        group.start_soon(ticker)
+        group.start_soon(keep_alive)
         try:
             waited = await service.wait(svc, jobs, timeout=limit, on_progress=on_progress)
         finally:
@@ -331,7 +343,11 @@ async def wait_for_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
         ids = list(dict.fromkeys(check_job_id(job_id) for job_id in call.job_ids))
     except LegnextError as exc:
         raise tool_error(exc) from None
-    found = await svc.dialect.get_many(ids)
+    # A job another call waits on is read by the poller already: its latest snapshot will do.
+    watched = {job_id: job for job_id in ids if (job := svc.poller.snapshot(job_id)) is not None}
+    unread = [job_id for job_id in ids if job_id not in watched]
+    fresh = dict(zip(unread, await svc.dialect.get_many(unread), strict=True)) if unread else {}
+    found = [watched.get(job_id) or fresh[job_id] for job_id in ids]
     failures = [item for item in found if isinstance(item, LegnextError)]
     if failures:
         raise tool_error(failures[0])

@@ -16,14 +16,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import anyio
 
 from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncertainError
 from legnext_mcp.core.job import Job
-from legnext_mcp.core.waiting import poll_jobs
-from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.ledger import NOBODY
 from legnext_mcp.service.quote import DAY_S, Quote, caps
 from legnext_mcp.service.runtime import Services
@@ -112,45 +109,44 @@ async def record(svc: Services, job: Job, notes: list[str]) -> None:
         await svc.ledger.record(job)
     except LedgerError as exc:
         log.error("could not record a snapshot of job %s: %s", job.job_id, exc.message)
-        note = f"Job {job.job_id}: its latest state could not be written to the local history ({exc.message})."
-        if note not in notes:
-            notes.append(note)
+        _note(notes, job.job_id, exc.message)
+
+
+def _note(notes: list[str], job_id: str, reason: str) -> None:
+    note = f"Job {job_id}: its latest state could not be written to the local history ({reason})."
+    if note not in notes:
+        notes.append(note)
 
 
 async def wait(svc: Services, jobs: list[Job], *, timeout: float, on_progress: OnProgress | None = None) -> Waited:
-    """Look at unfinished jobs together until all are done or ``timeout`` real seconds pass (the one poll loop,
-    ``core.waiting``: one read per round for all of them where the API allows). Every snapshot goes to the
-    ledger. Cancelling the caller stops at once.
+    """Wait for jobs until all are done or ``timeout`` real seconds pass: they are registered with the process's
+    poller (``service.poller``), which reads each on its own schedule and records what changed; this wait is
+    woken with each new snapshot. Cancelling the caller stops at once (the poller forgets jobs nobody waits on).
     """
-    dialect = svc.dialect
     prompts = {job.job_id: await _prompt(svc, job) for job in jobs}
+    clock = svc.dialect.clock
+    start = clock.monotonic()
+    with svc.poller.watching(jobs, prompts) as watch:
+        with anyio.move_on_after(timeout):
+            while True:
+                latest, errors = svc.poller.latest(watch)
+                if all(job.is_terminal or job.job_id in errors for job in latest):
+                    break
+                await watch.changed.wait()
+                watch.changed = anyio.Event()
+                if on_progress is not None:
+                    await on_progress(Progress(elapsed=clock.monotonic() - start, jobs=svc.poller.latest(watch)[0]))
+        latest, errors = svc.poller.latest(watch)
     notes: list[str] = []
-    start = dialect.clock.monotonic()
-    seen = {job.job_id: job for job in jobs}
-
-    async def on_round(latest: list[Job]) -> None:
-        for job in latest:
-            if job is not seen[job.job_id]:  # read in this round
-                seen[job.job_id] = job
-                await record(svc, job, notes)
-        if on_progress is not None:
-            await on_progress(Progress(elapsed=dialect.clock.monotonic() - start, jobs=latest))
-
-    latest, errors = await poll_jobs(jobs, read=dialect.get_many, plan=lambda job: dialect.poll_plan(
-        job, prompts[job.job_id]), clock=dialect.clock, timeout=timeout, created_at=lambda job: job.created_at,
-        on_round=on_round)
+    for job in latest:
+        if job.job_id in svc.unrecorded:
+            _note(notes, job.job_id, svc.unrecorded[job.job_id])
     return Waited(jobs=latest, errors=errors, notes=notes)
 
 
-def percent(dialect: Dialect[Any], job: Job, elapsed: float) -> float:
-    """How far along a job is: 100 when it ended, the API's own figure when it reports one (at most 99),
-    otherwise the real seconds waited against the end of its documented duration (at most 95)."""
-    if job.is_terminal:
-        return 100.0
-    if job.progress is not None:
-        return float(min(max(job.progress, 0), 99))
-    typical = dialect.poll_plan(job, None).late_after_s
-    return min(95.0, 100.0 * dialect.clock.api_seconds(elapsed) / typical)
+def percent(svc: Services, job: Job) -> float:
+    """How far along a job is, never going back across calls (``Poller.percent``)."""
+    return svc.poller.percent(job)
 
 
 async def _prompt(svc: Services, job: Job) -> str | None:

@@ -1,17 +1,29 @@
-"""``Services``: one dialect, one ledger, the output store and the settings, opened and closed together."""
+"""``Services``: one dialect, one ledger, the poller, the output store and the settings, opened and closed
+together."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import anyio
+from anyio.abc import TaskGroup
+
+from legnext_mcp.core.errors import LedgerError
+from legnext_mcp.core.job import Job
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.ledger import Ledger, open_ledger
 from legnext_mcp.service.outputs import Outputs
+from legnext_mcp.service.poller import Poller
 from legnext_mcp.settings import Settings
+
+log = logging.getLogger("legnext_mcp.service")
+#: How many jobs' last ledger failure are kept to tell the calls waiting on them.
+KEPT_FAILURES = 1000
 
 
 @dataclass
@@ -21,6 +33,9 @@ class Services:
     settings: Settings
     dialect: Dialect[Any]
     ledger: Ledger
+    poller: Poller
+    #: Job id -> why its latest snapshot could not be recorded (told to the calls that wait on it).
+    unrecorded: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def outputs(self) -> Outputs:
@@ -33,25 +48,63 @@ class Services:
 
 @asynccontextmanager
 async def open_services(settings: Settings, dialect: Dialect[Any], *, ledger: Ledger | None = None,
-                        own_dialect: bool = True) -> AsyncIterator[Services]:
+                        own_dialect: bool = True, group: TaskGroup | None = None) -> AsyncIterator[Services]:
     """The services around ``dialect``: with ``ledger`` (opened by the caller, who closes it), or a ledger opened
     here (checked: a bad data folder fails here, not mid-job) and closed on the way out; the dialect is closed too
-    when ``own_dialect``.
+    when ``own_dialect``. The poller runs in ``group`` (a server's lifespan owns one, since the services may be
+    opened by a request), or in a task group of its own.
 
     Raises:
         LedgerError: the ledger cannot be used, with the fix.
     """
-    own_ledger = ledger is None
-    if ledger is None:
-        ledger = open_ledger(settings)
-        await ledger.open()
-    ledger.normalizers[dialect.name] = dialect.from_raw  # rows from before jobs were stored normalized
     try:
-        yield Services(settings=settings, dialect=dialect, ledger=ledger)
-    finally:
-        try:
-            if own_ledger:
-                await ledger.close()
-        finally:
-            if own_dialect:
-                await dialect.aclose()
+        async with _opened(settings, dialect, ledger=ledger, own_dialect=own_dialect, group=group) as services:
+            yield services
+    except BaseExceptionGroup as failed:  # our own task group wraps what the body raised: hand it back as it was
+        if len(failed.exceptions) == 1:
+            raise failed.exceptions[0] from None
+        raise
+
+
+@asynccontextmanager
+async def _opened(settings: Settings, dialect: Dialect[Any], *, ledger: Ledger | None, own_dialect: bool,
+                  group: TaskGroup | None) -> AsyncIterator[Services]:
+    async with AsyncExitStack() as stack:
+        if own_dialect:
+            stack.push_async_callback(dialect.aclose)
+        if ledger is None:
+            ledger = open_ledger(settings)
+            await ledger.open()
+            stack.push_async_callback(ledger.close)
+        ledger.normalizers[dialect.name] = dialect.from_raw  # rows from before jobs were stored normalized
+        unrecorded: dict[str, str] = {}
+        store = ledger
+
+        async def record(jobs: list[Job]) -> None:
+            try:
+                await store.record_many(jobs)
+            except LedgerError as exc:  # the job matters more than its history: tell the waits, go on
+                log.error("could not record %d snapshot(s): %s", len(jobs), exc.message)
+                for job in jobs:
+                    unrecorded[job.job_id] = exc.message
+                while len(unrecorded) > KEPT_FAILURES:
+                    unrecorded.pop(next(iter(unrecorded)))
+            else:
+                for job in jobs:
+                    unrecorded.pop(job.job_id, None)
+
+        poller = Poller(dialect, record)
+        if group is None:
+            group = await stack.enter_async_context(anyio.create_task_group())
+            stack.callback(group.cancel_scope.cancel)
+            await group.start(poller.run)
+        else:
+            cancel = anyio.CancelScope()
+
+            async def run() -> None:
+                with cancel:
+                    await poller.run()
+
+            group.start_soon(run)
+            stack.callback(cancel.cancel)
+        yield Services(settings=settings, dialect=dialect, ledger=ledger, poller=poller, unrecorded=unrecorded)

@@ -27,7 +27,7 @@ from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, S
 from legnext_mcp.server import build_server
 from legnext_mcp.server.results import JobResult
 from tests.cases import CALLS, FREE, IMG, PAID
-from tests.support import FAST, Harness, WatchedClock, harness_settings, make_client, server_harness
+from tests.support import FAST, Harness, harness_settings, make_client, poller_of, server_harness
 
 pytestmark = pytest.mark.anyio
 def effective(hints: ToolAnnotations | None) -> tuple[bool, bool, bool, bool]:
@@ -368,40 +368,38 @@ async def test_job_ids_complete_from_the_ledger(harness: Harness) -> None:
     assert none.completion.values == []
 
 
-class WatchedDialect(LegnextDialect):
-    """The real dialect, noting when a read of its waits is cancelled (the clock notes cancelled sleeps)."""
+class CountedDialect(LegnextDialect):
+    """The real dialect, counting the reads of the waits (they are the process poller's)."""
 
-    def __init__(self, client: LegnextClient, clock: WatchedClock) -> None:
+    def __init__(self, client: LegnextClient) -> None:
         super().__init__(client)
-        self.watch = clock
+        self.reads = 0
+        self.read = anyio.Event()
 
     async def get_many(self, job_ids: list[str]) -> list[Job | LegnextError]:
-        try:
-            return await super().get_many(job_ids)
-        except BaseException:
-            self.watch.events.append("cancelled")
-            self.watch.cancelled.set()
-            raise
+        self.reads += 1
+        self.read.set()
+        return await super().get_many(job_ids)
 
 
 @pytest.mark.eras
 async def test_cancelling_a_waiting_call_stops_polling(tmp_path: Path, mode: str) -> None:
-    clock = WatchedClock(FAST)
     sandbox = SandboxApp(Engine(time_scale=FAST, seed=3))
-    async with make_client(sandbox, clock=clock) as api, \
-            Client(build_server(harness_settings(tmp_path, soft_deadline_s=60), dialect=WatchedDialect(api, clock)),
-                   mode=mode) as client:
-        async with anyio.create_task_group() as group:  # the client gives up on a job that never ends...
-            group.start_soon(client.call_tool, "generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
-            with anyio.fail_after(5):
-                await clock.woke.wait()  # ...once the server has waited and looked at it
-            group.cancel_scope.cancel()
-        with anyio.fail_after(5):
-            await clock.cancelled.wait()  # the server's wait is cancelled where it is, asleep or reading...
-        looked = sandbox.stats.count("GET", "/api/v1/job/")
-        await anyio.wait_all_tasks_blocked()  # ...and once every task has settled, nothing polls any more
-        assert clock.events[-1] == "cancelled" and looked > 0
-        assert sandbox.stats.count("GET", "/api/v1/job/") == looked
+    async with make_client(sandbox) as api:
+        dialect = CountedDialect(api)
+        server = build_server(harness_settings(tmp_path, soft_deadline_s=60), dialect=dialect)
+        async with Client(server, mode=mode) as client:
+            async with anyio.create_task_group() as group:  # the client gives up on a job that never ends...
+                group.start_soon(client.call_tool, "generate_and_wait", {"prompt": f"a fox {HANG_WORD}"})
+                with anyio.fail_after(5):
+                    await dialect.read.wait()  # ...once the server has looked at it
+                group.cancel_scope.cancel()
+            await anyio.wait_all_tasks_blocked()  # the server's side of the call has ended...
+            poller = poller_of(server)
+            assert poller.watched() == []  # ...and the poller forgot the job nobody waits on
+            reads = dialect.reads
+            await anyio.wait_all_tasks_blocked()
+            assert dialect.reads == reads and sandbox.stats.count("GET", "/api/v1/job/") > 0
 
 
 async def test_jobs_survive_a_restart_of_the_server(tmp_path: Path) -> None:

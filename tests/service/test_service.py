@@ -21,7 +21,7 @@ from legnext_mcp.core.errors import BudgetExceededError, LocalValidationError, S
 from legnext_mcp.core.operations import Describe, Imagine, Upscale
 from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.dialects.mjproxy.dialect import MjProxyDialect
-from legnext_mcp.sandbox import Engine, Fault, SandboxApp
+from legnext_mcp.sandbox import HANG_WORD, Engine, Fault, SandboxApp
 from legnext_mcp.sandbox.core.asgi import RecordingApp
 from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
 from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as MJ_PROXY_KEY
@@ -110,7 +110,7 @@ async def test_quote_checks_and_prices_without_sending(tmp_path: Path, dialect: 
 
 async def test_quote_reads_an_unknown_parent_once_for_free_and_checks_it(tmp_path: Path, dialect: str) -> None:
     async with DIALECTS[dialect](tmp_path) as world:
-        parent = await jobs.submit(world.svc, await quote(world.svc, Imagine(prompt="a fox")))
+        parent = await jobs.submit(world.svc, await quote(world.svc, Imagine(prompt=f"a fox {HANG_WORD}")))
         with pytest.raises(LocalValidationError, match=r"(?i)wait for it"):  # still running: no follow-up yet
             await quote(world.svc, Upscale(parent=parent.job_id, index=0))
         assert world.posts() == 1

@@ -1,0 +1,214 @@
+"""One poller per process: every wait registers its jobs here, and one loop looks at each job on its own
+schedule, wakes every wait on that job with each new snapshot, and records a snapshot only when something a user
+can see changed (one transaction per round).
+
+Why one loop: a thousand waits that each poll on the same schedule send their reads in bursts and queue on the
+event loop; here reads are spread by jitter, batched (one request for the jobs due together where the API has a
+batch read, the relay's list-by-condition), and a job several calls wait on is read once. A callback (or any
+news of a job) makes it due at once (``poke``).
+
+A read uses the key of a call waiting on the job (per-user keys, LEGNEXT_USER_KEYS=header), held in memory only
+while someone waits, never written anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from legnext_mcp.core import policy
+from legnext_mcp.core.errors import LegnextError
+from legnext_mcp.core.job import Job
+from legnext_mcp.core.waiting import age_of
+from legnext_mcp.dialects.base import Dialect
+from legnext_mcp.http.request_key import REQUEST_KEY
+
+log = logging.getLogger("legnext_mcp.poller")
+
+#: Jobs due within this many API seconds of the soonest are read with it (one batch, not a burst of rounds).
+BATCH_WINDOW_S = 1.0
+#: Each delay is stretched or shrunk by up to this share, so waits that start together spread their reads.
+JITTER = 0.1
+#: With callbacks on, the schedule is this much slower: polling is only the fallback.
+CALLBACK_SLOWDOWN = 4.0
+#: How many finished jobs' last percent the poller remembers (so a bar never goes back across calls).
+REMEMBERED = 10_000
+
+Recorder = Callable[[list[Job]], Awaitable[None]]
+
+
+@dataclass(eq=False)
+class _Entry:
+    job: Job
+    prompt: str | None
+    polls: int
+    due: float  # monotonic real seconds
+    age: float  # API seconds old when first registered
+    registered: float
+    waiters: set[_Watch] = field(default_factory=set)
+    error: LegnextError | None = None
+
+
+@dataclass(eq=False)
+class _Watch:
+    """One wait's view: the latest snapshot of each of its jobs, and a flag set when any of them changed."""
+
+    job_ids: list[str]
+    changed: anyio.Event = field(default_factory=anyio.Event)
+    key: str | None = None
+
+
+class Poller:
+    """The process's poller for one dialect. ``record`` writes snapshots that changed; ``callbacks`` slows the
+    fallback schedule when the API will call back."""
+
+    def __init__(self, dialect: Dialect[Any], record: Recorder, *, callbacks: bool = False,
+                 rng: random.Random | None = None) -> None:
+        self.dialect = dialect
+        self.clock = dialect.clock
+        self.record = record
+        self.callbacks = callbacks
+        self.rng = rng or random.Random()
+        self._entries: dict[str, _Entry] = {}
+        self._wake = anyio.Event()
+        self._percent: dict[str, float] = {}
+        self.reads = 0  # jobs read (each job of a batch counts once): benchmarks and tests look at it
+
+    # --- what waits use -----------------------------------------------------------------------------
+
+    @contextmanager
+    def watching(self, jobs: list[Job], prompts: dict[str, str | None]) -> Iterator[_Watch]:
+        """Register ``jobs`` for the duration of a wait."""
+        watch = _Watch([job.job_id for job in jobs], key=REQUEST_KEY.get())
+        now = self.clock.monotonic()
+        for job in jobs:
+            entry = self._entries.get(job.job_id)
+            if entry is None:
+                age = age_of(self.clock, job.created_at)
+                entry = _Entry(job=job, prompt=prompts.get(job.job_id), polls=0, due=0.0, age=age, registered=now)
+                entry.due = self._next(entry, now)
+                self._entries[job.job_id] = entry
+            entry.waiters.add(watch)
+        self._wake.set()
+        try:
+            yield watch
+        finally:
+            for job_id in watch.job_ids:
+                entry = self._entries.get(job_id)
+                if entry is not None:
+                    entry.waiters.discard(watch)
+                    if not entry.waiters:
+                        del self._entries[job_id]
+
+    def latest(self, watch: _Watch) -> tuple[list[Job], dict[str, LegnextError]]:
+        entries = [self._entries[job_id] for job_id in watch.job_ids]
+        return [e.job for e in entries], {e.job.job_id: e.error for e in entries if e.error is not None}
+
+    def snapshot(self, job_id: str) -> Job | None:
+        """The latest snapshot of a job some wait is waiting on now (no need to read it again), or None."""
+        entry = self._entries.get(job_id)
+        return entry.job if entry is not None and entry.error is None else None
+
+    def watched(self) -> list[str]:
+        """The jobs some wait is waiting on now."""
+        return list(self._entries)
+
+    def poke(self, job_id: str) -> None:
+        """News of a job (a callback): read it now, if anyone waits on it."""
+        entry = self._entries.get(job_id)
+        if entry is not None and not entry.job.is_terminal:
+            entry.due = self.clock.monotonic()
+            self._wake.set()
+
+    def percent(self, job: Job) -> float:
+        """How far along a job is, never lower than the last figure given for it (in this process): 100 once it
+        ended; the API's own percent when it reports one (at most 99); otherwise its age against the end of its
+        documented duration (at most 95)."""
+        if job.is_terminal:
+            value = 100.0
+        elif job.progress is not None:
+            value = float(min(max(job.progress, 0), 99))
+        else:
+            entry = self._entries.get(job.job_id)
+            age = age_of(self.clock, job.created_at) if entry is None else entry.age + self.clock.api_seconds(
+                self.clock.monotonic() - entry.registered)
+            value = min(95.0, 100.0 * age / self.dialect.poll_plan(job, None).late_after_s)
+        best = max(value, self._percent.get(job.job_id, 0.0))
+        self._percent[job.job_id] = best
+        if len(self._percent) > REMEMBERED:
+            self._percent.pop(next(iter(self._percent)))
+        return best
+
+    # --- the loop -----------------------------------------------------------------------------------
+
+    async def run(self, task_status: Any = anyio.TASK_STATUS_IGNORED) -> None:
+        """Look at due jobs until cancelled (owned by the services' task group)."""
+        task_status.started()
+        while True:
+            self._wake = anyio.Event()
+            waiting = [e for e in self._entries.values() if not e.job.is_terminal and e.error is None]
+            if not waiting:
+                await self._wake.wait()
+                continue
+            now = self.clock.monotonic()
+            soonest = min(e.due for e in waiting)
+            if soonest > now:
+                with anyio.move_on_after(soonest - now):
+                    await self._wake.wait()
+                continue
+            due = [e for e in waiting if e.due <= now + self.clock.real_seconds(BATCH_WINDOW_S)]
+            await self._round(due)
+
+    async def _round(self, due: list[_Entry]) -> None:
+        by_key: dict[str | None, list[_Entry]] = {}
+        for entry in due:
+            key = next((w.key for w in entry.waiters if w.key is not None), None)
+            by_key.setdefault(key, []).append(entry)
+        changed: list[Job] = []
+        read: list[_Entry] = []
+        for key, entries in by_key.items():
+            token = REQUEST_KEY.set(key)
+            try:
+                found = await self.dialect.get_many([e.job.job_id for e in entries])
+            except LegnextError as exc:  # the batch read failed after its retries: each job's wait ends with it
+                found = [exc] * len(entries)
+            finally:
+                REQUEST_KEY.reset(token)
+            self.reads += len(entries)
+            now = self.clock.monotonic()
+            for entry, item in zip(entries, found, strict=True):
+                entry.polls += 1
+                if isinstance(item, LegnextError):
+                    entry.error = item
+                elif _visible(item) != _visible(entry.job):
+                    entry.job = item
+                    changed.append(item)
+                else:
+                    entry.job = item
+                entry.due = self._next(entry, now)
+                read.append(entry)
+        if changed:  # recorded before any wait learns of it: a call that returns has its job's state on record
+            await self.record(changed)
+        for entry in read:
+            for watch in entry.waiters:
+                watch.changed.set()
+
+    def _next(self, entry: _Entry, now: float) -> float:
+        """When to look next: the job's poll plan, counted from its age, jittered; slower with callbacks."""
+        elapsed = entry.age + self.clock.api_seconds(now - entry.registered)
+        delay = policy.next_poll_delay(self.dialect.poll_plan(entry.job, entry.prompt), elapsed, entry.polls)
+        if self.callbacks and entry.polls:
+            delay *= CALLBACK_SLOWDOWN
+        delay *= self.rng.uniform(1 - JITTER, 1 + JITTER)
+        return now + self.clock.real_seconds(delay)
+
+
+def _visible(job: Job) -> dict[str, Any]:
+    """What a user can see of a snapshot (the raw answer's changing fields, such as timestamps, do not count)."""
+    return job.model_dump(exclude={"raw"})
