@@ -74,8 +74,9 @@ async def finished(client: LegnextClient, job: LegnextJob) -> LegnextJob:
 # --- the MCP server on the simulator ---------------------------------------------------------------------
 
 
-def poller_of(server: LegnextServer) -> Poller:
+def poller_of(server: MCPServer[Any]) -> Poller:
     """The process poller of a running server's latest session (what its waits register with)."""
+    assert isinstance(server, LegnextServer)
     warm = server._sessions[-1].warm
     assert isinstance(warm, Warm)
     return warm.services.poller
