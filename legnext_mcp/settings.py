@@ -74,6 +74,26 @@ def _flag(env: Mapping[str, str], name: str) -> bool:
     return (env.get(name) or "").strip().lower() in _TRUE
 
 
+def _public_url(env: Mapping[str, str]) -> str | None:
+    """LEGNEXT_PUBLIC_URL: https (plain http only on this machine), no credentials, query or fragment.
+
+    Raises:
+        SettingsError: naming the problem.
+    """
+    raw = (env.get("LEGNEXT_PUBLIC_URL") or "").strip().rstrip("/")
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password \
+            or parts.query or parts.fragment:
+        raise SettingsError(f"LEGNEXT_PUBLIC_URL must be this server's base URL as users reach it, such as "
+                            f"https://mcp.example.com (or with a path prefix), got {raw[:80]!r}")
+    if parts.scheme == "http" and not is_loopback_url(raw):
+        raise SettingsError("LEGNEXT_PUBLIC_URL must be https off this machine: callbacks carry capabilities, and "
+                            "OAuth tokens are issued for it.")
+    return raw
+
+
 def _database_url(env: Mapping[str, str]) -> str | None:
     """LEGNEXT_DATABASE_URL, checked for its form (never echoed: it may hold a password).
 
@@ -145,6 +165,9 @@ class Settings:
     #: Keys sealing the state of a question asked across round trips (a confirmation), shared by replicas so one
     #: can resume what another asked; rotation ring, first one seals. Empty: a fresh key per process.
     request_state_keys: tuple[str, ...] = field(default=(), repr=False)
+    #: This server's public base URL as users reach it (scheme, host, port, optional path prefix), on the HTTP
+    #: transport: where the API calls back when a job ends (and the OAuth resource's base). None: no callbacks.
+    public_url: str | None = None
     #: Proxies whose Forwarded / X-Forwarded-* headers are believed (addresses or networks).
     trusted_proxies: tuple[str, ...] = ()
     #: Prices of a relay (mj-proxy dialect), per tool, in ``relay_price_unit``; empty: unknown.
@@ -213,6 +236,7 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"LEGNEXT_TRUSTED_PROXIES must list addresses or networks (10.0.0.0/8), got "
                                     f"{proxy[:40]!r}") from None
+        public_url = _public_url(env)
         data_dir = Path(env["LEGNEXT_DATA_DIR"]) if env.get("LEGNEXT_DATA_DIR") else _user_data_dir(env)
         output_dir = Path(env["LEGNEXT_OUTPUT_DIR"]) if env.get("LEGNEXT_OUTPUT_DIR") else _pictures_dir(env)
         return cls(
@@ -231,6 +255,7 @@ class Settings:
             relay_price_unit=(env.get("LEGNEXT_RELAY_PRICE_UNIT") or "credits").strip()[:20] or "credits",
             resource_links=_flag(env, "LEGNEXT_RESOURCE_LINKS"), database_url=database_url,
             http_stateless=_flag(env, "LEGNEXT_HTTP_STATELESS"), request_state_keys=keys, trusted_proxies=proxies,
+            public_url=public_url,
         )
 
     @staticmethod

@@ -90,8 +90,9 @@ class Dialect(Protocol[P]):
             LocalValidationError: naming what to change.
         """
 
-    async def submit(self, prepared: Prepared[P]) -> Job:
-        """Send it (once) and return the new job. Raises the ``core.errors`` tree."""
+    async def submit(self, prepared: Prepared[P], *, callback: str | None = None) -> Job:
+        """Send it (once) and return the new job; ``callback``: a URL the API should call when the job ends.
+        Raises the ``core.errors`` tree."""
 
     async def get(self, job_id: str) -> Job:
         """One job now. Raises NotFoundError, NetworkError, ServerError, ..."""

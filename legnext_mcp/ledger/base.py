@@ -12,7 +12,7 @@ a key.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -112,8 +112,9 @@ class Ledger(Protocol):
 
     async def reserve(self, dialect: str, *, task_type: str, prompt: str | None, parent_job_id: str | None,
                       request: dict[str, Any], points: int | None, unit: str, caps: list[Cap], since: float,
-                      user: str = NOBODY) -> int:
+                      user: str = NOBODY, callback_hash: str | None = None) -> int:
         """Record the intent to send a request, after checking every cap (in one transaction); its id.
+        ``callback_hash``: the hash of the capability the request's callback URL carries (never the token).
 
         Raises:
             BudgetExceededError: a cap would be passed (naming its setting); nothing recorded.
@@ -152,4 +153,14 @@ class Ledger(Protocol):
 
     async def spent(self, dialect: str, since: float, *, user: str | None = None) -> int:
         """What the budget counts since ``since`` (epoch seconds): the team's, or with ``user`` that user's."""
+
+    async def claim_callback(self, token_hash: str) -> tuple[str, str] | None:
+        """The job (dialect, id) a callback capability belongs to, once: a second claim, or an unknown or not yet
+        answered one, gets None."""
+
+    async def announce(self, dialect: str, job_id: str) -> None:
+        """Tell every process on this ledger that there is news of a job (a callback came)."""
+
+    def listen(self) -> AsyncIterator[tuple[str, str]]:
+        """The (dialect, job id) others announce, for as long as the ledger is open (SQLite: one process, none)."""
 

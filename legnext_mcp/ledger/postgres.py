@@ -54,15 +54,16 @@ _SCHEMA = [
         prompt TEXT, parent_job_id TEXT, request_json TEXT, job_json TEXT, raw_json TEXT,
         points_frozen BIGINT NOT NULL DEFAULT 0, points_consumed BIGINT NOT NULL DEFAULT 0, estimate BIGINT,
         recorded_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
-        user_id TEXT NOT NULL DEFAULT '', counted BIGINT NOT NULL DEFAULT 0,
+        user_id TEXT NOT NULL DEFAULT '', counted BIGINT NOT NULL DEFAULT 0, callback_hash TEXT,
         PRIMARY KEY (dialect, job_id))""",
+    """CREATE INDEX IF NOT EXISTS jobs_callback ON jobs (callback_hash) WHERE callback_hash IS NOT NULL""",
     """CREATE INDEX IF NOT EXISTS jobs_recorded ON jobs (recorded_at DESC)""",
     """CREATE INDEX IF NOT EXISTS jobs_window ON jobs (dialect, recorded_at)""",
     """CREATE TABLE IF NOT EXISTS intents (
         id BIGSERIAL PRIMARY KEY, dialect TEXT NOT NULL, task_type TEXT NOT NULL, prompt TEXT,
         parent_job_id TEXT, request_json TEXT NOT NULL, points BIGINT, state TEXT NOT NULL, reason TEXT,
         owner TEXT NOT NULL, owner_key BIGINT NOT NULL, created_at DOUBLE PRECISION NOT NULL,
-        updated_at DOUBLE PRECISION NOT NULL, user_id TEXT NOT NULL DEFAULT '')""",
+        updated_at DOUBLE PRECISION NOT NULL, user_id TEXT NOT NULL DEFAULT '', callback_hash TEXT)""",
     """CREATE INDEX IF NOT EXISTS intents_window ON intents (dialect, created_at)""",
     """CREATE TABLE IF NOT EXISTS spend (
         dialect TEXT NOT NULL, scope TEXT NOT NULL, minute BIGINT NOT NULL, amount BIGINT NOT NULL,
@@ -70,6 +71,8 @@ _SCHEMA = [
 ]
 #: Advisory lock keys are kept in [0, 2^60) so they read back unchanged from pg_locks (two unsigned halves).
 _KEY_BITS = 60
+#: Where replicas tell each other of news of a job (a callback reached one of them).
+CHANNEL = "legnext_jobs"
 #: Intents whose owner's life lock is gone (or that are stale) are uncertain now.
 _EXPIRE = ("UPDATE intents SET state = 'uncertain', updated_at = %s, reason = 'the process that sent it stopped before "
            "an answer was recorded' WHERE state = 'sending' AND (created_at < %s OR owner_key NOT IN ("
@@ -184,7 +187,7 @@ class PostgresLedger:
 
     async def reserve(self, dialect: str, *, task_type: str, prompt: str | None, parent_job_id: str | None,
                       request: dict[str, Any], points: int | None, unit: str, caps: list[Cap], since: float,
-                      user: str = NOBODY) -> int:
+                      user: str = NOBODY, callback_hash: str | None = None) -> int:
         now = time.time()
         async with self._tx("record the intent") as conn:
             scopes = sorted({scope_of(user) if cap.per_user else TEAM for cap in caps})
@@ -197,10 +200,10 @@ class PostgresLedger:
                                                       setting=cap.setting)
             row = await (await conn.execute(
                 "INSERT INTO intents (dialect, task_type, prompt, parent_job_id, request_json, points, state, owner, "
-                "owner_key, created_at, updated_at, user_id) VALUES (%s, %s, %s, %s, %s, %s, 'sending', %s, %s, %s, "
-                "%s, %s) RETURNING id",
+                "owner_key, created_at, updated_at, user_id, callback_hash) VALUES (%s, %s, %s, %s, %s, %s, 'sending', "
+                "%s, %s, %s, %s, %s, %s) RETURNING id",
                 (dialect, task_type, prompt, parent_job_id, json.dumps(request), points, self.owner, self.owner_key,
-                 now, now, user))).fetchone()
+                 now, now, user, callback_hash))).fetchone()
             assert row is not None
             await _charge(conn, dialect, user, now, points or 0)
             return int(row[0])
@@ -213,13 +216,37 @@ class PostgresLedger:
                         request: dict[str, Any], estimate: int | None) -> None:
         now = time.time()
         async with self._tx("record the job") as conn:
+            hashed = await (await conn.execute("SELECT callback_hash FROM intents WHERE id = %s",
+                                               (intent_id,))).fetchone()
             user = await _forget_intent(conn, intent_id)
             await _upsert(conn, job, now, user=user, prompt=prompt, parent=parent_job_id, request=json.dumps(request),
                           estimate=estimate)
+            if hashed and hashed[0]:
+                await conn.execute("UPDATE jobs SET callback_hash = %s WHERE dialect = %s AND job_id = %s",
+                                   (hashed[0], job.dialect, job.job_id))
 
     async def release(self, intent_id: int) -> None:
         async with self._tx("release the intent") as conn:
             await _forget_intent(conn, intent_id)
+
+    async def claim_callback(self, token_hash: str) -> tuple[str, str] | None:
+        async with self._tx("claim a callback") as conn:
+            row = await (await conn.execute(
+                "UPDATE jobs SET callback_hash = NULL WHERE callback_hash = %s RETURNING dialect, job_id",
+                (token_hash,))).fetchone()
+        return (str(row[0]), str(row[1])) if row else None
+
+    async def announce(self, dialect: str, job_id: str) -> None:
+        async with self._tx("announce news of a job") as conn:
+            await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, f"{dialect} {job_id}"))
+
+    async def listen(self) -> AsyncIterator[tuple[str, str]]:
+        """Announcements of the other replicas (LISTEN on a connection of its own, for as long as it runs)."""
+        async with await psycopg.AsyncConnection.connect(self._url, autocommit=True, connect_timeout=10) as conn:
+            await conn.execute(f"LISTEN {CHANNEL}")
+            async for note in conn.notifies():
+                dialect, _, job_id = note.payload.partition(" ")
+                yield dialect, job_id
 
     async def uncertain(self, intent_id: int, reason: str) -> None:
         async with self._tx("mark the intent uncertain") as conn:

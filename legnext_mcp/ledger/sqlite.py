@@ -20,7 +20,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,8 +60,10 @@ CREATE TABLE IF NOT EXISTS jobs (
     updated_at      REAL NOT NULL,
     user_id         TEXT NOT NULL DEFAULT '',
     counted         INTEGER NOT NULL DEFAULT 0,
+    callback_hash   TEXT,
     PRIMARY KEY (dialect, job_id)
 );
+CREATE INDEX IF NOT EXISTS jobs_callback ON jobs (callback_hash) WHERE callback_hash IS NOT NULL;
 CREATE INDEX IF NOT EXISTS jobs_recorded ON jobs (recorded_at DESC);
 CREATE INDEX IF NOT EXISTS jobs_window ON jobs (dialect, recorded_at);
 CREATE TABLE IF NOT EXISTS intents (
@@ -77,7 +79,8 @@ CREATE TABLE IF NOT EXISTS intents (
     owner           TEXT NOT NULL,
     created_at      REAL NOT NULL,
     updated_at      REAL NOT NULL,
-    user_id         TEXT NOT NULL DEFAULT ''
+    user_id         TEXT NOT NULL DEFAULT '',
+    callback_hash   TEXT
 );
 CREATE INDEX IF NOT EXISTS intents_window ON intents (dialect, created_at);
 CREATE TABLE IF NOT EXISTS spend (
@@ -211,7 +214,7 @@ class SqliteLedger:
 
     async def reserve(self, dialect: str, *, task_type: str, prompt: str | None, parent_job_id: str | None,
                       request: dict[str, Any], points: int | None, unit: str, caps: list[Cap], since: float,
-                      user: str = NOBODY) -> int:
+                      user: str = NOBODY, callback_hash: str | None = None) -> int:
         now = time.time()
         body = json.dumps(request)
 
@@ -224,8 +227,9 @@ class SqliteLedger:
                                                           setting=cap.setting)
                 cursor = db.execute(
                     "INSERT INTO intents (dialect, task_type, prompt, parent_job_id, request_json, points, state, "
-                    "owner, created_at, updated_at, user_id) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?)",
-                    (dialect, task_type, prompt, parent_job_id, body, points, owner(), now, now, user))
+                    "owner, created_at, updated_at, user_id, callback_hash) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, "
+                    "?, ?, ?, ?)",
+                    (dialect, task_type, prompt, parent_job_id, body, points, owner(), now, now, user, callback_hash))
                 _charge(db, dialect, user, now, points or 0)
                 return int(cursor.lastrowid or 0)
 
@@ -241,9 +245,13 @@ class SqliteLedger:
 
         def write(db: sqlite3.Connection) -> None:
             with _transaction(db):
+                hashed = db.execute("SELECT callback_hash FROM intents WHERE id = ?", (intent_id,)).fetchone()
                 user = _forget_intent(db, intent_id)
                 _upsert(db, job, now, user=user, prompt=prompt, parent=parent_job_id, request=json.dumps(request),
                         estimate=estimate)
+                if hashed and hashed[0]:
+                    db.execute("UPDATE jobs SET callback_hash = ? WHERE dialect = ? AND job_id = ?",
+                               (hashed[0], job.dialect, job.job_id))
 
         await self._call(write)
 
@@ -253,6 +261,24 @@ class SqliteLedger:
                 _forget_intent(db, intent_id)
 
         await self._call(write)
+
+    async def claim_callback(self, token_hash: str) -> tuple[str, str] | None:
+        def claim(db: sqlite3.Connection) -> tuple[str, str] | None:
+            with _transaction(db):
+                row = db.execute("SELECT dialect, job_id FROM jobs WHERE callback_hash = ?", (token_hash,)).fetchone()
+                if row is None:
+                    return None
+                db.execute("UPDATE jobs SET callback_hash = NULL WHERE dialect = ? AND job_id = ?", row)
+                return str(row[0]), str(row[1])
+
+        return await self._call(claim)
+
+    async def announce(self, dialect: str, job_id: str) -> None:
+        return None  # one process: the caller's own poller is the only one to tell
+
+    async def listen(self) -> AsyncIterator[tuple[str, str]]:
+        await anyio.sleep_forever()
+        yield ("", "")  # never reached: an async generator that never yields
 
     async def uncertain(self, intent_id: int, reason: str) -> None:
         await self._call(lambda db: db.execute(
@@ -431,11 +457,13 @@ def _migrate(db: sqlite3.Connection, version: int) -> None:
                                  updated_at FROM jobs_v1""")
             db.execute("DROP TABLE jobs_v1")
         else:
-            if "jobs" in tables and "user_id" not in _columns(db, "jobs"):  # schema 2: who, and what it counts
+            if "jobs" in tables and "user_id" not in _columns(db, "jobs"):  # schema 2: who, what it counts, callbacks
                 db.execute("ALTER TABLE jobs ADD COLUMN user_id TEXT NOT NULL DEFAULT ''")
                 db.execute("ALTER TABLE jobs ADD COLUMN counted INTEGER NOT NULL DEFAULT 0")
+                db.execute("ALTER TABLE jobs ADD COLUMN callback_hash TEXT")
             if "intents" in tables and "user_id" not in _columns(db, "intents"):
                 db.execute("ALTER TABLE intents ADD COLUMN user_id TEXT NOT NULL DEFAULT ''")
+                db.execute("ALTER TABLE intents ADD COLUMN callback_hash TEXT")
             _create(db)
         if "uncertain" in tables:
             db.execute("""INSERT INTO intents (dialect, task_type, prompt, request_json, points, state, reason,

@@ -12,7 +12,9 @@ on the result, not an error that loses the job.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -50,15 +52,16 @@ async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
     """
     prepared = quoted.prepared
     op = prepared.operation
+    callback, token_hash = callback_for(svc.settings.public_url)
     try:
         intent = await svc.ledger.reserve(
             svc.dialect.name, task_type=prepared.task_type, prompt=op.text, parent_job_id=op.parent_id,
             request=prepared.body, points=prepared.estimate.amount, unit=prepared.estimate.unit,
-            caps=caps(svc.settings), since=time.time() - DAY_S, user=user)
+            caps=caps(svc.settings), since=time.time() - DAY_S, user=user, callback_hash=token_hash)
     except LedgerError as exc:
         raise LedgerError(f"{exc.message} Nothing was sent: a job is sent only once its intent is recorded.") from None
     try:
-        job = await svc.dialect.submit(prepared)
+        job = await svc.dialect.submit(prepared, callback=callback)
     except SubmissionUncertainError as exc:
         with anyio.CancelScope(shield=True):
             await svc.ledger.uncertain(intent, exc.message)
@@ -80,6 +83,19 @@ async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
             raise UnrecordedJobError(job, exc.message) from None
     log.info("recorded %s job %s", prepared.task_type, job.job_id)
     return job
+
+
+def callback_for(public_url: str | None) -> tuple[str | None, str | None]:
+    """A job's callback URL, carrying a single-use, unguessable capability, and the capability's hash (what the
+    ledger keeps); (None, None) when the server has no public address."""
+    if public_url is None:
+        return None, None
+    token = secrets.token_urlsafe(24)
+    return f"{public_url}/callbacks/{token}", token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 @dataclass

@@ -77,6 +77,7 @@ class Poller:
         self.rng = rng or random.Random()
         self._entries: dict[str, _Entry] = {}
         self._wake = anyio.Event()
+        self._refresh: set[str] = set()
         self._percent: dict[str, float] = {}
         self.reads = 0  # jobs read (each job of a batch counts once): benchmarks and tests look at it
 
@@ -120,11 +121,15 @@ class Poller:
         return list(self._entries)
 
     def poke(self, job_id: str) -> None:
-        """News of a job (a callback): read it now, if anyone waits on it."""
+        """News of a job (a callback): read it now, and record what the read says, whether or not anyone waits.
+        The news itself is never believed: only the read is."""
         entry = self._entries.get(job_id)
-        if entry is not None and not entry.job.is_terminal:
-            entry.due = self.clock.monotonic()
-            self._wake.set()
+        if entry is not None:
+            if not entry.job.is_terminal:
+                entry.due = self.clock.monotonic()
+        else:
+            self._refresh.add(job_id)
+        self._wake.set()
 
     def percent(self, job: Job) -> float:
         """How far along a job is, never lower than the last figure given for it (in this process): 100 once it
@@ -152,6 +157,9 @@ class Poller:
         task_status.started()
         while True:
             self._wake = anyio.Event()
+            if self._refresh:
+                await self._read_unwatched(sorted(self._refresh))
+                continue
             waiting = [e for e in self._entries.values() if not e.job.is_terminal and e.error is None]
             if not waiting:
                 await self._wake.wait()
@@ -198,6 +206,18 @@ class Poller:
         for entry in read:
             for watch in entry.waiters:
                 watch.changed.set()
+
+    async def _read_unwatched(self, job_ids: list[str]) -> None:
+        self._refresh.difference_update(job_ids)
+        try:
+            found = await self.dialect.get_many(job_ids)
+        except LegnextError as exc:
+            log.info("could not read %d job(s) after news of them: %s", len(job_ids), exc.code)
+            return
+        self.reads += len(job_ids)
+        jobs = [item for item in found if isinstance(item, Job)]
+        if jobs:
+            await self.record(jobs)
 
     def _next(self, entry: _Entry, now: float) -> float:
         """When to look next: the job's poll plan, counted from its age, jittered; slower with callbacks."""

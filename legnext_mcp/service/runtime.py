@@ -24,6 +24,8 @@ from legnext_mcp.settings import Settings
 log = logging.getLogger("legnext_mcp.service")
 #: How many jobs' last ledger failure are kept to tell the calls waiting on them.
 KEPT_FAILURES = 1000
+#: After the ledger's listener fails, how long until it tries again.
+FOLLOW_RETRY_S = 5.0
 
 
 @dataclass
@@ -66,6 +68,20 @@ async def open_services(settings: Settings, dialect: Dialect[Any], *, ledger: Le
         raise
 
 
+async def follow(ledger: Ledger, poller: Poller) -> None:
+    """News of jobs another process had (a callback reached another replica): the poller reads them."""
+    while True:
+        try:
+            async for dialect, job_id in ledger.listen():
+                if dialect == poller.dialect.name:
+                    poller.poke(job_id)
+        except LedgerError as exc:
+            log.warning("not hearing of other replicas' callbacks (%s); trying again", exc.message)
+        except Exception as exc:
+            log.warning("not hearing of other replicas' callbacks (%s); trying again", type(exc).__name__)
+        await anyio.sleep(FOLLOW_RETRY_S)
+
+
 @asynccontextmanager
 async def _opened(settings: Settings, dialect: Dialect[Any], *, ledger: Ledger | None, own_dialect: bool,
                   group: TaskGroup | None) -> AsyncIterator[Services]:
@@ -93,18 +109,18 @@ async def _opened(settings: Settings, dialect: Dialect[Any], *, ledger: Ledger |
                 for job in jobs:
                     unrecorded.pop(job.job_id, None)
 
-        poller = Poller(dialect, record)
+        poller = Poller(dialect, record, callbacks=settings.public_url is not None)
         if group is None:
             group = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(group.cancel_scope.cancel)
-            await group.start(poller.run)
-        else:
-            cancel = anyio.CancelScope()
+        cancel = anyio.CancelScope()
 
-            async def run() -> None:
-                with cancel:
-                    await poller.run()
+        async def run() -> None:
+            with cancel:
+                async with anyio.create_task_group() as inner:
+                    inner.start_soon(poller.run)
+                    inner.start_soon(follow, store, poller)
 
-            group.start_soon(run)
-            stack.callback(cancel.cancel)
+        group.start_soon(run)
+        stack.callback(cancel.cancel)
         yield Services(settings=settings, dialect=dialect, ledger=ledger, poller=poller, unrecorded=unrecorded)

@@ -91,8 +91,9 @@ class LegnextDialect:
         return Prepared(operation=op, task_type=row.task_type, body=request.to_wire(),
                         estimate=row.price(op, parent, parent_prompt), plan=request)
 
-    async def submit(self, prepared: Prepared[wire.JobRequest]) -> Job:
-        return to_job(await self.client.submit(prepared.plan))
+    async def submit(self, prepared: Prepared[wire.JobRequest], *, callback: str | None = None) -> Job:
+        request = prepared.plan if callback is None else prepared.plan.model_copy(update={"callback": callback})
+        return to_job(await self.client.submit(request))
 
     async def get(self, job_id: str) -> Job:
         return to_job(await self.client.get_job(job_id))

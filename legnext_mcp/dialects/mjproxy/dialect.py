@@ -97,7 +97,7 @@ class MjProxyDialect:
         return Prepared(operation=op, task_type=op.task_type, body=planned.shown, estimate=self.price(type(op)),
                         notes=planned.notes, plan=planned)
 
-    async def submit(self, prepared: Prepared[Plan]) -> Job:
+    async def submit(self, prepared: Prepared[Plan], *, callback: str | None = None) -> Job:
         """Send it once. A button that opens a modal (code 21, "Waiting for window confirm") is confirmed at
         once through ``/mj/submit/modal``; that confirmation is the paid request.
 
@@ -106,6 +106,8 @@ class MjProxyDialect:
         """
         planned = prepared.plan
         body = dict(planned.body)
+        if callback is not None:  # the protocol's per-task webhook
+            body["notifyHook"] = callback
         if planned.inline_urls:
             body["base64Array"] = [await self.client.inline(url) for url in planned.inline_urls]
         modal = dict(planned.modal) if planned.modal is not None else None
