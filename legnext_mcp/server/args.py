@@ -63,7 +63,8 @@ RemixPrompt = Annotated[str | None, Field(max_length=MAX_TEXT, description=(
     "Prompt for the new content"))]
 # Job ids and image URLs are checked by their one rule (core.ids.JobId; core.limits.ImageUrl when the operation
 # is built), so their length limits are not restated in every tool's schema.
-ImageUrl = Annotated[str, Field(description="Public http(s) image URL")]
+ImageUrl = Annotated[str, Field(description=(
+    "Public http(s) image URL, or a picture under LEGNEXT_INPUT_ROOTS (absolute path or file:// URL)"))]
 ParentId = Annotated[JobId, Field(description="The finished job to work on")]
 VideoParentId = Annotated[JobId, Field(description="A finished video job")]
 ImageNo = Annotated[int, Field(ge=0, le=3, description="Which of its 4 images")]

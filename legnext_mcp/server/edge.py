@@ -7,6 +7,9 @@ and the client's real address when (and only when) it comes through a proxy we w
 * ``Forwarded`` (RFC 7239) and ``X-Forwarded-For``/``X-Forwarded-Proto`` are believed only from a peer in
   LEGNEXT_TRUSTED_PROXIES; from anyone else they are ignored (uvicorn's own handling is off), so a client cannot
   claim another address.
+* ``/inputs/<token>`` (with LEGNEXT_PUBLIC_URL): a local picture the API fetches for a job, at its capability URL
+  (``inputs_store``): the bytes and their content type, nothing else; any other path under it, an unknown or an
+  expired token is a plain 404. No token is needed (the URL is the capability).
 """
 
 from __future__ import annotations
@@ -17,13 +20,17 @@ from collections.abc import Awaitable, Callable, Iterable
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from legnext_mcp.inputs_store import ROUTE, InputStore
+
 Ready = Callable[[], Awaitable[str | None]]
 
 
 class Edge:
-    def __init__(self, app: ASGIApp, *, ready: Ready, trusted: Iterable[str] = ()) -> None:
+    def __init__(self, app: ASGIApp, *, ready: Ready, trusted: Iterable[str] = (),
+                 inputs: InputStore | None = None) -> None:
         self.app = app
         self.ready = ready
+        self.inputs = inputs
         self.trusted = tuple(ipaddress.ip_network(net, strict=False) for net in trusted)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -36,8 +43,27 @@ class Edge:
                 problem = await self.ready()
                 await _answer(send, 503 if problem else 200, {"status": "not ready" if problem else "ready"})
                 return
+            if self.inputs is not None and path.startswith(ROUTE):
+                await self._input(scope, send, path[len(ROUTE):])
+                return
             scope = self._through_proxy(scope)
         await self.app(scope, receive, send)
+
+    async def _input(self, scope: Scope, send: Send, token: str) -> None:
+        assert self.inputs is not None
+        if scope.get("method") not in ("GET", "HEAD"):
+            await _answer(send, 405, {"status": "method not allowed"})
+            return
+        served = self.inputs.get(token)
+        if served is None:
+            await _answer(send, 404, {"status": "not found"})
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", served.content_type.encode()),
+                                (b"content-length", str(len(served.data)).encode()),
+                                (b"x-content-type-options", b"nosniff"), (b"cache-control", b"private, no-store"),
+                                (b"referrer-policy", b"no-referrer")]})
+        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else served.data})
 
     def _through_proxy(self, scope: Scope) -> Scope:
         client = scope.get("client")

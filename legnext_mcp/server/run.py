@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import logging
 import os
@@ -25,6 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.urls import is_loopback_host
+from legnext_mcp.inputs_store import InputStore
 from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.edge import Edge
 from legnext_mcp.server.front import LegnextServer, build_server
@@ -83,6 +85,10 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         # uvicorn reports a failing lifespan as a traceback; on stdio the lifespan's own open says it in one line
         # (the command line probes first for the sandbox, which writes into the data folder before serving)
         check_startup(settings)
+    if transport == "stdio" and settings.public_url is not None:
+        # Nothing listens on stdio: no callback or capability URL could be answered, so none is handed out.
+        log.warning("LEGNEXT_PUBLIC_URL is ignored on stdio (it is the address of the HTTP transport)")
+        settings = dataclasses.replace(settings, public_url=None)
     if transport == "stdio":
         try:
             anyio.run(_until_signal, build_server(settings).run_stdio_async)
@@ -215,7 +221,8 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
                                        session_idle_timeout=idle, max_sessions=most,
                                        stateless_http=settings.http_stateless)
     app: ASGIApp = inner if settings.http_token is None else BearerToken(inner, settings.http_token)
-    return Edge(app, ready=server.ready, trusted=settings.trusted_proxies)
+    inputs = InputStore(settings.inputs_dir) if settings.public_url is not None else None
+    return Edge(app, ready=server.ready, trusted=settings.trusted_proxies, inputs=inputs)
 
 
 class BearerToken:

@@ -24,7 +24,8 @@ import anyio
 from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncertainError
 from legnext_mcp.core.job import Job
 from legnext_mcp.ledger import NOBODY
-from legnext_mcp.service.quote import DAY_S, Quote, caps
+from legnext_mcp.service import inputs
+from legnext_mcp.service.quote import DAY_S, Quote, caps, inline_inputs
 from legnext_mcp.service.runtime import Services
 
 log = logging.getLogger("legnext_mcp.service")
@@ -51,16 +52,31 @@ async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
         UnrecordedJobError: made, but the ledger failed (the id is in the message).
     """
     prepared = quoted.prepared
-    op = prepared.operation
+    op = quoted.asked
+    inline = inline_inputs(svc)
+    shown = inputs.stand_ins(quoted.local, inline=inline)
     callback, token_hash = callback_for(svc.settings.public_url)
     try:
         intent = await svc.ledger.reserve(
             svc.dialect.name, task_type=prepared.task_type, prompt=op.text, parent_job_id=op.parent_id,
-            request=prepared.body, points=prepared.estimate.amount, unit=prepared.estimate.unit,
-            caps=caps(svc.settings), since=time.time() - DAY_S, user=user, callback_hash=token_hash)
+            request=inputs.recorded(prepared.body, shown), points=prepared.estimate.amount,
+            unit=prepared.estimate.unit, caps=caps(svc.settings), since=time.time() - DAY_S, user=user,
+            callback_hash=token_hash)
     except LedgerError as exc:
         raise LedgerError(f"{exc.message} Nothing was sent: a job is sent only once its intent is recorded.") from None
+    return await send(svc, quoted, intent, callback)
+
+
+async def send(svc: Services, quoted: Quote, intent: int, callback: str | None) -> Job:
+    """Send a quoted job whose intent is recorded (``intent``), once, and record the answer (see ``submit``)."""
+    prepared = quoted.prepared
+    op = quoted.asked
+    inline = inline_inputs(svc)
+    shown = inputs.stand_ins(quoted.local, inline=inline)
     try:
+        if quoted.local:  # the pictures are stored or uploaded only now, after the budget held and the user agreed
+            shown = await inputs.deliver(svc.settings, quoted.local, inline=inline, uploader=svc.uploader)
+            prepared = svc.dialect.prepare(inputs.substitute(op, shown), quoted.parent, quoted.parent_prompt)
         job = await svc.dialect.submit(prepared, callback=callback)
     except SubmissionUncertainError as exc:
         with anyio.CancelScope(shield=True):
@@ -76,7 +92,8 @@ async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
         raise
     with anyio.CancelScope(shield=True):
         try:
-            await svc.ledger.submitted(intent, job, prompt=op.text, parent_job_id=op.parent_id, request=prepared.body,
+            await svc.ledger.submitted(intent, job, prompt=op.text, parent_job_id=op.parent_id,
+                                       request=inputs.recorded(prepared.body, shown),
                                        estimate=prepared.estimate.amount)
         except LedgerError as exc:
             log.error("could not record job %s in the ledger: %s", job.job_id, exc.message)

@@ -14,10 +14,13 @@ from urllib.parse import urlsplit
 
 from legnext_mcp.core.errors import BudgetExceededError, LocalValidationError
 from legnext_mcp.core.job import Job
+from legnext_mcp.core.localref import is_local_ref
 from legnext_mcp.core.operations import Operation, image_prompt_urls
 from legnext_mcp.core.urls import is_public_url
 from legnext_mcp.dialects.base import Prepared
 from legnext_mcp.ledger import NOBODY, Cap
+from legnext_mcp.service import inputs
+from legnext_mcp.service.inputs import LocalImage
 from legnext_mcp.service.runtime import Services
 from legnext_mcp.settings import Settings
 
@@ -30,6 +33,17 @@ class Quote:
 
     prepared: Prepared[Any]
     notes: tuple[str, ...] = ()
+    #: Local pictures, read and checked (``service.inputs``): the request above carries stand-ins for them until
+    #: ``jobs.submit`` delivers them and builds it again, with the parent below.
+    local: tuple[LocalImage, ...] = ()
+    operation: Operation | None = None
+    parent: Job | None = None
+    parent_prompt: str | None = None
+
+    @property
+    def asked(self) -> Operation:
+        """The operation as the caller wrote it (local references and all)."""
+        return self.operation or self.prepared.operation
 
 
 async def load_parent(svc: Services, job_id: str) -> tuple[Job, str | None]:
@@ -58,6 +72,8 @@ def check_addresses(svc: Services, op: Operation) -> None:
     """
     local_api = not is_public_url(svc.dialect.base_url)
     for url in [*op.fetched_urls(), *image_prompt_urls(op)]:
+        if is_local_ref(url):  # a picture on this machine: service.inputs decides
+            continue
         if "@" in urlsplit(url).netloc:
             raise LocalValidationError(f"{url.split('@', 1)[-1][:80]!r}: an image URL must not carry a user name or "
                                        "password (user:pass@). Use a public URL without credentials.")
@@ -78,12 +94,14 @@ async def quote(svc: Services, op: Operation, *, user: str = NOBODY) -> Quote:
     dialect = svc.dialect
     if not dialect.supports(type(op)):
         raise LocalValidationError(f"{dialect.unsupported_reason(type(op))}.")
+    inline = inline_inputs(svc)
+    local = await inputs.check(svc.settings, op, inline=inline)
     check_addresses(svc, op)
     parent: Job | None = None
     parent_prompt: str | None = None
     if op.parent_id is not None:
         parent, parent_prompt = await load_parent(svc, op.parent_id)
-    prepared = dialect.prepare(op, parent, parent_prompt)
+    prepared = dialect.prepare(inputs.substitute(op, inputs.stand_ins(local, inline=inline)), parent, parent_prompt)
     notes = list(prepared.notes)
     price = prepared.estimate
     for cap in caps(svc.settings):
@@ -98,7 +116,18 @@ async def quote(svc: Services, op: Operation, *, user: str = NOBODY) -> Quote:
         whose = "Your budget" if cap.per_user else "Budget"
         notes.append(f"{whose}: {used + price.amount} of {cap.limit} {price.unit} used in the last 24 hours with this "
                      "job.")
-    return Quote(prepared=prepared, notes=tuple(notes))
+    if local:
+        notes.append(f"{len(local)} local picture(s) checked: " + (
+            "sent inline to the relay." if inline else
+            "served to the API at a private URL that expires in 2 hours." if inputs.legnext_way(svc.settings) ==
+            "capability" else "uploaded to LEGNEXT_UPLOAD_URL and shared by a presigned URL."))
+    return Quote(prepared=prepared, notes=tuple(notes), local=local, operation=op, parent=parent,
+                 parent_prompt=parent_prompt)
+
+
+def inline_inputs(svc: Services) -> bool:
+    """Whether the dialect takes local pictures inline (relays) rather than by URL (Legnext)."""
+    return bool(getattr(svc.dialect, "inline_inputs", False))
 
 
 def caps(settings: Settings) -> list[Cap]:

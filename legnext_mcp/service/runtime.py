@@ -4,7 +4,7 @@ together."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,6 +17,7 @@ from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.job import Job
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.ledger import Ledger, open_ledger
+from legnext_mcp.service.inputs import LocalImage
 from legnext_mcp.service.outputs import Outputs
 from legnext_mcp.service.poller import Poller
 from legnext_mcp.settings import Settings
@@ -46,6 +47,10 @@ class Services:
         settings = self.settings
         return Outputs(self.dialect, cache_dir=settings.cache_dir / self.dialect.name, output_dir=settings.output_dir,
                        download_max_bytes=settings.download_max_bytes, preview_max_bytes=settings.preview_max_bytes)
+
+
+    #: Uploads a local picture to LEGNEXT_UPLOAD_URL and returns a presigned GET URL (None: not configured).
+    uploader: Callable[[LocalImage], Awaitable[str]] | None = None
 
 
 @asynccontextmanager
