@@ -18,12 +18,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, ValidationError, WithJsonSchema
 
 from legnext_mcp.core import operations as ops
-from legnext_mcp.core.errors import LocalValidationError
+from legnext_mcp.core.errors import LegnextError, LocalValidationError
 from legnext_mcp.core.ids import JobId
 from legnext_mcp.core.limits import MAX_PROMPT_CHARS as MAX_TEXT
+from legnext_mcp.core.policy import BATCH_PROMPTS
+from legnext_mcp.core.problems import describe
 from legnext_mcp.core.prompt import merge_prompt
 
 
@@ -387,6 +389,29 @@ class VideoUpscaleArgs(JobArgs):
 
     def operation(self) -> ops.Operation:
         return ops.VideoUpscale(parent=self.job_id, index=self.video_no)
+
+
+class BatchArgs(ToolArgs):
+    """Several prompts run as one batch: one price, one confirmation, one budget check."""
+
+    prompts: Annotated[list[Prompt], Field(min_length=BATCH_PROMPTS[0], max_length=BATCH_PROMPTS[1], description=(
+        f"{BATCH_PROMPTS[0]}-{BATCH_PROMPTS[1]} prompts, each with its own --flags; one 4-image job each"))]
+
+    def operations(self) -> list[ops.Operation]:
+        """One imagine per prompt.
+
+        Raises:
+            LocalValidationError: naming the prompt (1-based) and its problem.
+        """
+        made: list[ops.Operation] = []
+        for n, prompt in enumerate(self.prompts, 1):
+            try:
+                made.append(ops.Imagine(prompt=merge_prompt(prompt, {})))
+            except ValidationError as exc:
+                raise LocalValidationError(f"prompt {n}: {describe(exc)}. Nothing was sent.") from None
+            except LegnextError as exc:
+                raise LocalValidationError(f"prompt {n}: {exc.message}") from None
+        return made
 
 
 # --- job tools that spend nothing ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from legnext_mcp.core.problems import describe, string_options
 from legnext_mcp.dialects import DIALECTS
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.server import args as a
-from legnext_mcp.server.results import BalanceResult, CostEstimate, JobBatch, JobList, JobResult
+from legnext_mcp.server.results import BalanceResult, BatchSubmitted, CostEstimate, JobBatch, JobList, JobResult
 from legnext_mcp.server.schema import field_order
 
 Group = Literal["core", "edit", "video", "account"]
@@ -45,7 +45,8 @@ class PaidTool:
 
 @dataclass(frozen=True)
 class FreeTool:
-    """A tool about jobs or the account; it spends nothing."""
+    """A tool with a handler of its own: about jobs or the account (spends nothing), or ``imagine_batch`` (paid,
+    several jobs at one price; its hints say so)."""
 
     name: str
     args: type[a.ToolArgs]
@@ -121,6 +122,10 @@ FREE_TOOLS: tuple[FreeTool, ...] = (
     FreeTool("get_balance", a.NoArgs, BalanceResult, "account", "Account balance",
              "Show the account balance (points, credits, USD) and plan. Free.", READ_HINTS,
              dialects=frozenset({"legnext"})),
+    FreeTool("imagine_batch", a.BatchArgs, BatchSubmitted, "core", "Imagine a batch of prompts",
+             "Submit 2-10 prompts as one batch: one price (the sum), one confirmation, one budget check for all or "
+             "none; returns every job_id at once (a prompt that fails is named, the others stand). Then "
+             "wait_for_job(job_ids). Costs what imagine costs per prompt.", PAID_HINTS),
     FreeTool("estimate_cost", a.EstimateArgs, CostEstimate, "core", "Estimate cost (sends nothing)",
              "Check and price a paid tool call without sending it (the tool's own checks: flags, parent job, "
              "budget). Free.", READ_HINTS),

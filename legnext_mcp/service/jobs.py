@@ -21,11 +21,12 @@ from dataclasses import dataclass, field
 
 import anyio
 
+from legnext_mcp.core import policy
 from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncertainError
 from legnext_mcp.core.job import Job
-from legnext_mcp.ledger import NOBODY
+from legnext_mcp.ledger import NOBODY, IntentSpec
 from legnext_mcp.service import inputs
-from legnext_mcp.service.quote import DAY_S, Quote, caps, inline_inputs
+from legnext_mcp.service.quote import DAY_S, BatchQuote, Quote, caps, inline_inputs
 from legnext_mcp.service.runtime import Services
 
 log = logging.getLogger("legnext_mcp.service")
@@ -100,6 +101,66 @@ async def send(svc: Services, quoted: Quote, intent: int, callback: str | None) 
             raise UnrecordedJobError(job, exc.message) from None
     log.info("recorded %s job %s", prepared.task_type, job.job_id)
     return job
+
+
+@dataclass
+class Sent:
+    """What became of one job of a batch: the job (sent and recorded), or the error that stopped it. ``job`` is
+    set whenever the job exists, even when recording it failed (``error`` then says so)."""
+
+    index: int
+    job: Job | None = None
+    error: LegnextError | None = None
+
+
+async def submit_batch(svc: Services, batch: BatchQuote, *, user: str = NOBODY) -> list[Sent]:
+    """Send a quoted batch: every intent reserved in one transaction (the budget holds for all or none), then each
+    request sent once, at most ``BATCH_CONCURRENCY`` at a time. A failure stops only its own job: every other job
+    stands and each outcome is returned, in order.
+
+    Raises:
+        BudgetExceededError / LedgerError: before sending anything (then nothing was sent).
+    """
+    specs: list[IntentSpec] = []
+    callbacks: list[str | None] = []
+    inline = inline_inputs(svc)
+    for quoted in batch.quotes:
+        callback, hashed = callback_for(svc.settings.public_url)
+        callbacks.append(callback)
+        prepared = quoted.prepared
+        specs.append(IntentSpec(prepared.task_type, quoted.asked.text, quoted.asked.parent_id,
+                                inputs.recorded(prepared.body, inputs.stand_ins(quoted.local, inline=inline)),
+                                prepared.estimate.amount, hashed))
+    try:
+        intents = await svc.ledger.reserve_many(svc.dialect.name, specs, unit=batch.unit, caps=caps(svc.settings),
+                                                since=time.time() - DAY_S, user=user)
+    except LedgerError as exc:
+        raise LedgerError(f"{exc.message} Nothing was sent: jobs are sent only once their intents are recorded."
+                          ) from None
+    results = [Sent(index=n) for n in range(len(batch.quotes))]
+    started: set[int] = set()
+    limiter = anyio.CapacityLimiter(policy.BATCH_CONCURRENCY)
+
+    async def one(n: int) -> None:
+        async with limiter:
+            started.add(n)
+            try:
+                results[n].job = await send(svc, batch.quotes[n], intents[n], callbacks[n])
+            except UnrecordedJobError as exc:
+                results[n].job, results[n].error = exc.job, exc
+            except LegnextError as exc:
+                results[n].error = exc
+
+    try:
+        async with anyio.create_task_group() as group:
+            for n in range(len(batch.quotes)):
+                group.start_soon(one, n)
+    finally:
+        with anyio.CancelScope(shield=True):  # cancelled mid-batch: the jobs never sent give their budget back
+            for n, intent in enumerate(intents):
+                if n not in started:
+                    await svc.ledger.release(intent)
+    return results
 
 
 def callback_for(public_url: str | None) -> tuple[str | None, str | None]:

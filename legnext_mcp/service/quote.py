@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from legnext_mcp.core.errors import BudgetExceededError, LocalValidationError
+from legnext_mcp.core.errors import BudgetExceededError, LegnextError, LocalValidationError
 from legnext_mcp.core.job import Job
 from legnext_mcp.core.localref import is_local_ref
 from legnext_mcp.core.operations import Operation, image_prompt_urls
@@ -138,3 +138,45 @@ def caps(settings: Settings) -> list[Cap]:
     if settings.max_points_per_day is not None:
         found.append(Cap(settings.max_points_per_day, "LEGNEXT_MAX_POINTS_PER_DAY"))
     return found
+
+
+@dataclass(frozen=True)
+class BatchQuote:
+    """Several jobs checked and priced as one: ``total`` is their sum (None when any price is unknown)."""
+
+    quotes: tuple[Quote, ...]
+    total: int | None
+    unit: str
+    notes: tuple[str, ...] = ()
+
+
+async def quote_batch(svc: Services, ops: list[Operation], *, user: str = NOBODY) -> BatchQuote:
+    """Check and price every operation (each with all of ``quote``'s checks), then the budget against their sum:
+    one price, one budget check, for all or none.
+
+    Raises:
+        LegnextError: the first operation's problem (named by its position), or BudgetExceededError for the sum.
+    """
+    quotes: list[Quote] = []
+    for n, op in enumerate(ops, 1):
+        try:
+            quotes.append(await quote(svc, op, user=user))
+        except LegnextError as exc:
+            exc.message = f"prompt {n}: {exc.message}"
+            raise
+    unit = quotes[0].prepared.estimate.unit
+    amounts = [q.prepared.estimate.amount for q in quotes]
+    total = None if any(a is None for a in amounts) else sum(a or 0 for a in amounts)
+    notes: list[str] = []
+    for cap in caps(svc.settings):
+        if total is None:
+            raise LocalValidationError(f"{cap.setting} is set but the price of these jobs is unknown, so the budget "
+                                       "cannot be kept. Set LEGNEXT_RELAY_PRICES, or unset the limit.")
+        used = await svc.ledger.spent(svc.dialect.name, time.time() - DAY_S, user=user if cap.per_user else None)
+        if used + total > cap.limit:
+            raise BudgetExceededError.refused(f"{total} {unit} for {len(ops)} jobs", used=used, cap=cap.limit,
+                                              unit=unit, setting=cap.setting)
+        whose = "Your budget" if cap.per_user else "Budget"
+        notes.append(f"{whose}: {used + total} of {cap.limit} {unit} used in the last 24 hours with these {len(ops)} "
+                     "jobs.")
+    return BatchQuote(quotes=tuple(quotes), total=total, unit=unit, notes=tuple(notes))
