@@ -20,6 +20,7 @@ from legnext_mcp.ledger import Ledger, open_ledger
 from legnext_mcp.service.inputs import LocalImage
 from legnext_mcp.service.outputs import Outputs
 from legnext_mcp.service.poller import Poller
+from legnext_mcp.service.upload import uploader_for
 from legnext_mcp.settings import Settings
 
 log = logging.getLogger("legnext_mcp.service")
@@ -128,4 +129,8 @@ async def _opened(settings: Settings, dialect: Dialect[Any], *, ledger: Ledger |
 
         group.start_soon(run)
         stack.callback(cancel.cancel)
-        yield Services(settings=settings, dialect=dialect, ledger=ledger, poller=poller, unrecorded=unrecorded)
+        uploader = uploader_for(settings.upload_url)
+        if uploader is not None:
+            stack.push_async_callback(uploader.aclose)
+        yield Services(settings=settings, dialect=dialect, ledger=ledger, poller=poller, unrecorded=unrecorded,
+                       uploader=uploader)
