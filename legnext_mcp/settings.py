@@ -220,8 +220,14 @@ class Settings:
 
     @property
     def allowed_input_roots(self) -> tuple[Path, ...]:
-        """LEGNEXT_INPUT_ROOTS, or by default only the output folder (a user's own earlier results)."""
-        return self.input_roots or (self.output_dir,)
+        """LEGNEXT_INPUT_ROOTS, or by default only the output folder (a user's own earlier results); and always the
+        folder of pictures handed over by ``upload_picture`` (only what a client sent is there)."""
+        return (*(self.input_roots or (self.output_dir,)), self.uploads_dir)
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Pictures a client handed over (``upload_picture``), kept until they expire."""
+        return self.data_dir / ("sandbox-uploads" if self.sandbox else "uploads")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, sandbox: bool = False, time_scale: float = 1.0,

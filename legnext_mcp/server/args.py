@@ -450,3 +450,8 @@ class EstimateArgs(ToolArgs):
     # object is accepted as well.
     arguments: Annotated[str | dict[str, Any], WithJsonSchema({"type": "string"}), Field(description=(
         "That tool's arguments as JSON, e.g. {\"job_id\": \"...\", \"image_no\": 0}"))]
+
+
+class UploadArgs(ToolArgs):
+    data_base64: Annotated[str, Field(min_length=8, max_length=14_000_000, description=(
+        "The picture's bytes in base64 (PNG, JPEG, WebP or GIF; a 1 MB picture is ~1.4 M characters)"))]

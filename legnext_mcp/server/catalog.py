@@ -28,6 +28,7 @@ Handler = Callable[..., Awaitable[CallToolResult]]
 HANDLERS: dict[str, Handler] = {
     "wait_for_job": t.wait_for_job, "get_job": t.get_job, "save_images": t.save_images, "list_jobs": t.list_jobs,
     "get_balance": t.get_balance, "estimate_cost": t.estimate_cost, "imagine_batch": t.imagine_batch,
+    "upload_picture": t.upload_picture,
 }
 
 

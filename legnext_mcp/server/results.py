@@ -171,6 +171,16 @@ class BatchSubmitted(OutputModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class UploadedPicture(OutputModel):
+    """A picture handed over by the client, kept on the server for a day."""
+
+    image_url: str = Field(description="Pass this as image_url (describe, retexture, video_diffusion...) or in "
+                                       "image_urls (blend)")
+    content_type: str
+    bytes: int
+    expires_at: str
+
+
 def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 

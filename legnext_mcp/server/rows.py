@@ -24,7 +24,15 @@ from legnext_mcp.core.problems import describe, string_options
 from legnext_mcp.dialects import DIALECTS
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.server import args as a
-from legnext_mcp.server.results import BalanceResult, BatchSubmitted, CostEstimate, JobBatch, JobList, JobResult
+from legnext_mcp.server.results import (
+    BalanceResult,
+    BatchSubmitted,
+    CostEstimate,
+    JobBatch,
+    JobList,
+    JobResult,
+    UploadedPicture,
+)
 from legnext_mcp.server.schema import field_order
 
 Group = Literal["core", "edit", "video", "account"]
@@ -126,6 +134,11 @@ FREE_TOOLS: tuple[FreeTool, ...] = (
              "Submit 2-10 prompts as one batch: one price (the sum), one confirmation, one budget check for all or "
              "none; returns every job_id at once (a prompt that fails is named, the others stand). Then "
              "wait_for_job(job_ids). Costs what imagine costs per prompt.", PAID_HINTS),
+    FreeTool("upload_picture", a.UploadArgs, UploadedPicture, "core", "Use a picture from the chat",
+             "Hand the server a picture's bytes (base64, for apps and clients that have the file; costs ~1.4 tokens "
+             "per 4 bytes if a model writes it) and get an image_url for describe, blend, retexture or "
+             "video_diffusion. Kept a day. Free.", {**READ_HINTS, "read_only_hint": False, "idempotent_hint": False,
+                                                    "open_world_hint": False}),
     FreeTool("estimate_cost", a.EstimateArgs, CostEstimate, "core", "Estimate cost (sends nothing)",
              "Check and price a paid tool call without sending it (the tool's own checks: flags, parent job, "
              "budget). Free.", READ_HINTS),

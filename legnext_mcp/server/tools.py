@@ -50,6 +50,7 @@ from legnext_mcp.server.results import (
     JobSummary,
     Listed,
     UnresolvedSummary,
+    UploadedPicture,
     iso,
     job_result,
     next_steps,
@@ -58,6 +59,7 @@ from legnext_mcp.server.results import (
 from legnext_mcp.server.rows import BY_NAME, paid_tool, validate_arguments
 from legnext_mcp.server.session import Session
 from legnext_mcp.service import jobs as service
+from legnext_mcp.service.inputs import keep_upload
 from legnext_mcp.service.outputs import check_folder
 from legnext_mcp.service.quote import BatchQuote, Quote, quote, quote_batch
 from legnext_mcp.service.runtime import Services
@@ -607,3 +609,33 @@ async def imagine_batch(ctx: Ctx, call: a.ToolArgs, batch: Annotated[BatchQuote,
     lines += notes
     return CallToolResult(content=[TextContent(type="text", text="\n".join(lines))],
                           structured_content=result.structured(), is_error=not ids)
+
+
+# --- a picture from the chat --------------------------------------------------------------------------------
+
+
+async def upload_picture(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
+    """Keep a picture the client sent and name it as an image_url the job tools take (a path under the data
+    folder, always an allowed input root)."""
+    assert isinstance(call, a.UploadArgs)
+    svc = services(ctx)
+    text = call.data_base64.strip()
+    if text.startswith("data:"):
+        text = text.split(",", 1)[-1]
+    try:
+        data = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ToolError("data_base64 is not base64 (A-Z, a-z, 0-9, +, /, = padding). Nothing was kept.") from None
+    try:
+        kept = await anyio.to_thread.run_sync(lambda: keep_upload(svc.settings, data, now=time.time()))
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    except OSError as exc:
+        raise ToolError(f"The picture could not be kept in the data folder ({exc.strerror or type(exc).__name__})."
+                        ) from None
+    result = UploadedPicture(image_url=kept.path.as_uri(), content_type=kept.content_type, bytes=kept.size,
+                             expires_at=iso_epoch(kept.expires))
+    text = (f"Kept the picture ({kept.content_type}, {kept.size} bytes) until {result.expires_at}: pass "
+            f"image_url={result.image_url!r} to describe, retexture, remove_background, video_diffusion or "
+            "enhance_upscale, or put it in blend's image_urls.")
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.structured())

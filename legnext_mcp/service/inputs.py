@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,7 @@ from legnext_mcp.core.localref import is_local_ref, local_path
 from legnext_mcp.core.media import sniff
 from legnext_mcp.core.operations import Imagine, Mask, Operation
 from legnext_mcp.core.text import cut
+from legnext_mcp.files import atomic_write
 from legnext_mcp.inputs_store import SERVED_TYPES, InputStore
 from legnext_mcp.settings import Settings
 
@@ -243,3 +245,46 @@ def recorded(body: Any, mapping: dict[str, str]) -> Any:
                 body = body.replace(url, ref)
         return body
     return body
+
+
+#: How long a picture handed over by a client (``upload_picture``) is kept.
+UPLOAD_TTL_S = 24 * 3600.0
+
+
+@dataclass(frozen=True)
+class Uploaded:
+    path: Path
+    content_type: str
+    size: int
+    expires: float
+
+
+def keep_upload(settings: Settings, data: bytes, *, now: float) -> Uploaded:
+    """Keep a picture a client sent (bytes) under the data folder, for UPLOAD_TTL_S, at an unguessable name; older
+    ones are removed first.
+
+    Raises:
+        LocalValidationError: too large, or not a PNG, JPEG, WebP or GIF by content.
+        OSError: the data folder cannot be written.
+    """
+    cap = settings.input_max_bytes
+    if len(data) > cap:
+        raise LocalValidationError(f"the picture is {len(data)} bytes, above LEGNEXT_INPUT_MAX_BYTES={cap}; send a "
+                                   "smaller one. Nothing was kept.")
+    kind = sniff(data) or ""
+    if kind not in SERVED_TYPES:
+        raise LocalValidationError("that is not a PNG, JPEG, WebP or GIF picture (judged by its content). Nothing was "
+                                   "kept.")
+    folder = settings.uploads_dir
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for old in folder.iterdir():
+        try:
+            if old.is_file() and old.stat().st_mtime + UPLOAD_TTL_S <= now:
+                old.unlink()
+        except OSError:
+            continue
+    name = f"{secrets.token_urlsafe(18)}.{kind.split('/')[1]}"
+    path = folder / name
+    atomic_write(path, data)
+    os.utime(path, (now, now))
+    return Uploaded(path=path.resolve(), content_type=kind, size=len(data), expires=now + UPLOAD_TTL_S)

@@ -236,3 +236,32 @@ async def test_by_default_only_the_output_folder_is_readable(tmp_path: Path) -> 
         refused = await h.call("describe", {"image_url": str(tmp_path / "home" / "photo.png")})
         assert refused.is_error and "LEGNEXT_INPUT_ROOTS (unset: only the output folder" in text_of(refused)
         assert len(posted(h.sandbox, "/v1/describe")) == 1
+
+
+# --- a picture from the chat: upload_picture --------------------------------------------------------------
+
+
+async def test_a_picture_handed_over_as_base64_can_be_described_on_both_apis(tmp_path: Path) -> None:
+    picture = png(tmp_path / "src" / "drop.png", (1, 2, 3))
+    sent = base64.b64encode(picture).decode()
+    async with relay_harness(tmp_path / "r", input_max_bytes=4000) as relay:
+        kept = await relay.ok("upload_picture", {"data_base64": f"data:image/png;base64,{sent}"})
+        assert kept["content_type"] == "image/png" and kept["bytes"] == len(picture)
+        assert kept["image_url"].startswith("file://") and relay.app.stats.count() == 0  # nothing left the machine
+        await relay.ok("describe", {"image_url": kept["image_url"]})
+        [body] = relay.posts("describe")
+        assert base64.b64decode(body["base64"].split(",", 1)[1]) == picture
+        for bad, said in [(base64.b64encode(b"MZ\x90\x00 an executable").decode(), "not a PNG"),
+                          (base64.b64encode(picture + b"0" * 4000).decode(), "LEGNEXT_INPUT_MAX_BYTES"),
+                          ("not base64 at all!", "not base64")]:
+            refused = await relay.call("upload_picture", {"data_base64": bad})
+            assert refused.is_error and said in text_of(refused), text_of(refused)
+        assert len(stored(relay.settings.uploads_dir)) == 1
+    async with server_harness(tmp_path / "l", public_url=PUBLIC) as h:
+        kept = (await h.call("upload_picture", {"data_base64": sent})).structured_content
+        result = await h.call("describe", {"image_url": kept["image_url"]})
+        assert not result.is_error, text_of(result)
+        [body] = posted(h.sandbox, "/v1/describe")
+        token = body["imgUrl"].rsplit("/", 1)[1]
+        assert InputStore(h.settings.inputs_dir).get(token) is not None
+        assert InputStore(h.settings.inputs_dir).get(token).data == picture  # type: ignore[union-attr]
