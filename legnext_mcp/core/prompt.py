@@ -312,7 +312,10 @@ def _check_references(flag: Flag, written: str, words: list[str]) -> None:
             continue
         if flag.name in ("sref", "oref", "cref") and is_local_ref(address):
             continue  # a picture on this machine: checked against LEGNEXT_INPUT_ROOTS before sending
-        parts = urlsplit(address)
+        try:
+            parts = urlsplit(address)
+        except ValueError:  # "http://[" and the like: not a URL at all
+            raise PromptError(f"--{written} needs http(s) image URLs; {word[:60]!r} is not one.") from None
         if parts.username is not None or parts.password is not None:
             raise PromptError(f"--{written}: an image URL must not carry a user name or password (user:pass@); "
                               "the API would pass it on. Use a public URL without credentials.")

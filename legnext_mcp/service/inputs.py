@@ -269,12 +269,12 @@ def keep_upload(settings: Settings, data: bytes, *, now: float) -> Uploaded:
     """
     cap = settings.input_max_bytes
     if len(data) > cap:
-        raise LocalValidationError(f"the picture is {len(data)} bytes, above LEGNEXT_INPUT_MAX_BYTES={cap}; send a "
-                                   "smaller one. Nothing was kept.")
+        raise LocalValidationError(f"data_base64: the picture is {len(data)} bytes, above "
+                                   f"LEGNEXT_INPUT_MAX_BYTES={cap}; send a smaller one. Nothing was kept.")
     kind = sniff(data) or ""
     if kind not in SERVED_TYPES:
-        raise LocalValidationError("that is not a PNG, JPEG, WebP or GIF picture (judged by its content). Nothing was "
-                                   "kept.")
+        raise LocalValidationError("data_base64 is not a PNG, JPEG, WebP or GIF picture (judged by its content). "
+                                   "Nothing was kept.")
     folder = settings.uploads_dir
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     for old in folder.iterdir():
