@@ -150,6 +150,11 @@ async def submit_batch(svc: Services, batch: BatchQuote, *, user: str = NOBODY) 
                 results[n].job, results[n].error = exc.job, exc
             except LegnextError as exc:
                 results[n].error = exc
+            except Exception as exc:  # a bug of ours must not hide the other jobs' ids: this one may exist
+                log.error("batch job %d failed unexpectedly", n + 1, exc_info=exc)
+                results[n].error = SubmissionUncertainError(
+                    f"An unexpected {type(exc).__name__} while sending; the job may exist and was not re-sent. Check "
+                    "list_jobs before submitting it again.")
 
     try:
         async with anyio.create_task_group() as group:
