@@ -9,6 +9,7 @@ no domains. Tool calls and resource reads from the view go through the bridge to
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
+from PIL import Image
 
 from tests.browser.conftest import Host
 
@@ -234,10 +236,6 @@ async def test_describe_offers_each_suggested_prompt(host: Host) -> None:
 async def test_a_picture_picked_in_the_view_is_kept_and_described(host: Host, tmp_path: Path) -> None:
     """"Use a picture": a file picked in the view goes to upload_picture (base64), is kept under the data folder,
     and the view offers it to the job tools; Describe sends it (inline on a relay)."""
-    import io
-
-    from PIL import Image
-
     arguments = {"prompt": "a windmill"}
     result = await host.client.call_tool("generate_and_wait", arguments)
     await host.start(arguments, result, {})

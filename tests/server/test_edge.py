@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from legnext_mcp.inputs_store import InputStore
 from legnext_mcp.server import build_server
 from legnext_mcp.server.edge import Edge, forwarded
 from legnext_mcp.server.run import http_app
@@ -66,8 +67,6 @@ async def test_health_answers_without_a_token_and_ready_follows_the_ledger(tmp_p
 
 
 async def test_the_http_app_serves_capability_urls_only_with_a_public_url(tmp_path: Path) -> None:
-    from legnext_mcp.inputs_store import InputStore
-
     png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
     for public, served in (("http://127.0.0.1:8000", True), (None, False)):
         settings = harness_settings(tmp_path / str(served), sandbox=False, api_key="k", public_url=public,
