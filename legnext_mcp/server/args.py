@@ -65,8 +65,7 @@ RemixPrompt = Annotated[str | None, Field(max_length=MAX_TEXT, description=(
     "Prompt for the new content"))]
 # Job ids and image URLs are checked by their one rule (core.ids.JobId; core.limits.ImageUrl when the operation
 # is built), so their length limits are not restated in every tool's schema.
-ImageUrl = Annotated[str, Field(description=(
-    "Public http(s) image URL, or a picture under LEGNEXT_INPUT_ROOTS (absolute path or file:// URL)"))]
+ImageUrl = Annotated[str, Field(description="Public http(s) image URL or local path")]
 ParentId = Annotated[JobId, Field(description="The finished job to work on")]
 VideoParentId = Annotated[JobId, Field(description="A finished video job")]
 ImageNo = Annotated[int, Field(ge=0, le=3, description="Which of its 4 images")]
@@ -394,8 +393,8 @@ class VideoUpscaleArgs(JobArgs):
 class BatchArgs(ToolArgs):
     """Several prompts run as one batch: one price, one confirmation, one budget check."""
 
-    prompts: Annotated[list[Prompt], Field(min_length=BATCH_PROMPTS[0], max_length=BATCH_PROMPTS[1], description=(
-        f"{BATCH_PROMPTS[0]}-{BATCH_PROMPTS[1]} prompts, each with its own --flags; one 4-image job each"))]
+    prompts: Annotated[list[Annotated[str, Field(max_length=MAX_TEXT)]], Field(
+        min_length=BATCH_PROMPTS[0], max_length=BATCH_PROMPTS[1], description="Prompts, each with its --flags")]
 
     def operations(self) -> list[ops.Operation]:
         """One imagine per prompt.
@@ -453,5 +452,4 @@ class EstimateArgs(ToolArgs):
 
 
 class UploadArgs(ToolArgs):
-    data_base64: Annotated[str, Field(min_length=8, max_length=14_000_000, description=(
-        "The picture's bytes in base64 (PNG, JPEG, WebP or GIF; a 1 MB picture is ~1.4 M characters)"))]
+    data_base64: Annotated[str, Field(min_length=8, max_length=14_000_000, description="PNG/JPEG/WebP/GIF, base64")]

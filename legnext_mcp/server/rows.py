@@ -131,14 +131,11 @@ FREE_TOOLS: tuple[FreeTool, ...] = (
              "Show the account balance (points, credits, USD) and plan. Free.", READ_HINTS,
              dialects=frozenset({"legnext"})),
     FreeTool("imagine_batch", a.BatchArgs, BatchSubmitted, "edit", "Imagine a batch of prompts",
-             "Submit 2-10 prompts as one batch: one price (the sum), one confirmation, one budget check for all or "
-             "none; returns every job_id at once (a prompt that fails is named, the others stand). Then "
-             "wait_for_job(job_ids). Costs what imagine costs per prompt.", PAID_HINTS),
+             "2-10 prompts at one price (imagine's each), one confirmation, one budget check; returns each job_id "
+             "(failures named).", PAID_HINTS),
     FreeTool("upload_picture", a.UploadArgs, UploadedPicture, "edit", "Use a picture from the chat",
-             "Hand the server a picture's bytes (base64, for apps and clients that have the file; costs ~1.4 tokens "
-             "per 4 bytes if a model writes it) and get an image_url for describe, blend, retexture or "
-             "video_diffusion. Kept a day. Free.", {**READ_HINTS, "read_only_hint": False, "idempotent_hint": False,
-                                                    "open_world_hint": False}),
+             "Keep a picture (base64) a day; returns its image_url. Free.",
+             {**READ_HINTS, "read_only_hint": False, "idempotent_hint": False, "open_world_hint": False}),
     FreeTool("estimate_cost", a.EstimateArgs, CostEstimate, "core", "Estimate cost (sends nothing)",
              "Check and price a paid tool call without sending it (the tool's own checks: flags, parent job, "
              "budget). Free.", READ_HINTS),
