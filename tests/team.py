@@ -165,10 +165,11 @@ def _wait_for(port: int, seconds: float = 10.0) -> None:
 
 
 @contextmanager
-def replicas(envs: list[dict[str, str]]) -> Iterator[tuple[list[subprocess.Popen[bytes]], list[int]]]:
-    """One ``legnext-mcp --transport http`` per environment, each on a free port, ready (``/readyz``) when this
-    yields (the processes and their ports); stopped with SIGTERM after."""
-    ports = [free_port() for _ in envs]
+def replicas(envs: list[dict[str, str]], ports: list[int] | None = None,
+             ) -> Iterator[tuple[list[subprocess.Popen[bytes]], list[int]]]:
+    """One ``legnext-mcp --transport http`` per environment, each on a free port (or the given ones), ready
+    (``/readyz``) when this yields (the processes and their ports); stopped with SIGTERM after."""
+    ports = ports or [free_port() for _ in envs]
     processes = [subprocess.Popen([sys.executable, "-m", "legnext_mcp.cli", "--transport", "http", "--port", str(port)],
                                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                  for port, env in zip(ports, envs, strict=True)]

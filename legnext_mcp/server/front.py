@@ -33,6 +33,7 @@ from mcp_types import (
 from mcp_types import Tool as MCPTool
 
 from legnext_mcp import __version__
+from legnext_mcp.core import capabilities
 from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.gallery import FREE_GALLERY_TOOLS, GalleryLinks, apps_extension
@@ -127,6 +128,23 @@ class LegnextServer(MCPServer[Session]):
             log.warning("not ready: %s", exc.message)
             return "the ledger does not answer"
         return None
+
+    async def news(self, token: str, named: str | None) -> None:
+        """A callback arrived (``server/edge.py``): if its capability belongs to a running job (and the body, if
+        it names a job, names that one), the poller reads the job now. Nothing else happens, whatever it says."""
+        session = self._sessions[-1] if self._sessions else None
+        if session is None or not capabilities.well_formed(token):
+            return
+        try:
+            found = await session.ledger.claim_callback(capabilities.digest(token))
+        except LedgerError as exc:
+            log.warning("a callback could not be looked up: %s", exc.message)
+            return
+        if found is None or (named is not None and named != found[1]):
+            return
+        services = (await self.back().open(session)).services
+        if found[0] == services.dialect.name:
+            services.poller.poke(found[1])
 
     async def _warm_up(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method.startswith(_WARM_METHODS) and isinstance(ctx.lifespan_context, Session):

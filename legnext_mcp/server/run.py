@@ -17,7 +17,9 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 from mcp.server.transport_security import TransportSecuritySettings
@@ -84,6 +86,9 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         # (the command line probes first for the sandbox, which writes into the data folder before serving)
         check_startup(settings)
     if transport == "stdio":
+        if settings.public_url is not None:  # nothing listens for callbacks on stdio: keep polling at full pace
+            log.warning("LEGNEXT_PUBLIC_URL is ignored on stdio (callbacks need the HTTP transport)")
+            settings = replace(settings, public_url=None)
         try:
             anyio.run(_until_signal, build_server(settings).run_stdio_async)
         except (LedgerError, BaseExceptionGroup) as exc:
@@ -215,7 +220,9 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
                                        session_idle_timeout=idle, max_sessions=most,
                                        stateless_http=settings.http_stateless)
     app: ASGIApp = inner if settings.http_token is None else BearerToken(inner, settings.http_token)
-    return Edge(app, ready=server.ready, trusted=settings.trusted_proxies)
+    public = urlsplit(settings.public_url) if settings.public_url else None
+    return Edge(app, ready=server.ready, trusted=settings.trusted_proxies,
+                news=server.news if public is not None else None, prefixes=("", public.path) if public else ("",))
 
 
 class BearerToken:

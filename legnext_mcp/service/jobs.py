@@ -12,15 +12,14 @@ on the result, not an error that loses the job.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
 
+from legnext_mcp.core import capabilities
 from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncertainError
 from legnext_mcp.core.job import Job
 from legnext_mcp.ledger import NOBODY
@@ -86,16 +85,12 @@ async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
 
 
 def callback_for(public_url: str | None) -> tuple[str | None, str | None]:
-    """A job's callback URL, carrying a single-use, unguessable capability, and the capability's hash (what the
-    ledger keeps); (None, None) when the server has no public address."""
+    """A job's callback URL, carrying an unguessable capability good until the job ends, and the capability's
+    hash (what the ledger keeps); (None, None) when the server has no public address."""
     if public_url is None:
         return None, None
-    token = secrets.token_urlsafe(24)
-    return f"{public_url}/callbacks/{token}", token_hash(token)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    token, hashed = capabilities.mint()
+    return f"{public_url}/callbacks/{token}", hashed
 
 
 @dataclass

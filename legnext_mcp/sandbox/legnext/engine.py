@@ -130,6 +130,10 @@ class SimClock:
         """How long ``sim_seconds`` of a job's life take in real time (frozen clocks: one for one)."""
         return sim_seconds / self.scale if self.scale > 0 else sim_seconds
 
+    def real_moment(self, sim_instant: float) -> float:
+        """The ``time.monotonic()`` at which simulated time reaches ``sim_instant`` (benchmarks measure lag)."""
+        return self._start + (sim_instant - self._offset) / self.scale if self.scale > 0 else self._start
+
     def advance(self, seconds: float) -> None:
         self._offset += seconds
         self._wall_offset += seconds
