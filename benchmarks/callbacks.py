@@ -27,6 +27,7 @@ from mcp import Client
 from benchmarks._common import median, p95, table
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
+from tests.support import text_of
 from tests.team import free_port, replicas
 
 #: The typical image mix (benchmarks/polling.py's shares of the image classes).
@@ -49,7 +50,7 @@ async def _run(jobs: int, speed: float, *, callbacks: bool) -> dict[str, Any]:
                 async with Client(f"http://127.0.0.1:{port}/mcp") as client:
                     result = await client.call_tool("generate_and_wait", {"prompt": PROMPTS[n % len(PROMPTS)]})
                     held = time.monotonic()
-                    assert result.structured_content["status"] == "completed", result.content[0].text
+                    assert result.structured_content["status"] == "completed", text_of(result)
                     job = engine.jobs[result.structured_content["job_id"]]
                     lags.append(held - engine.clock.real_moment(job.finish_at))
 
@@ -79,5 +80,6 @@ async def main(jobs: int = 40, speed: float = 20.0) -> str:
 
 
 if __name__ == "__main__":
-    args = [float(a) for a in sys.argv[1:]]
-    print(anyio.run(main, *([int(args[0])] if args else []), *args[1:2]))
+    jobs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    speed = float(sys.argv[2]) if len(sys.argv) > 2 else 20.0
+    print(anyio.run(main, jobs, speed))

@@ -26,6 +26,7 @@ from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.sandbox import DEFAULT_KEY, Engine, SandboxApp
 from legnext_mcp.server import build_server
 from legnext_mcp.settings import Settings
+from tests.support import text_of
 
 SPEED = 10.0
 JOB_S = (40.0 + 2.0) / SPEED  # the simulator's image job and its staged step, in real seconds
@@ -38,7 +39,7 @@ async def _run(waits: int) -> list[object]:
     errors: list[str] = []
     notes = [0]
 
-    async def progress(done: float, total: float | None, message: str | None) -> None:
+    async def progress(progress: float, total: float | None, message: str | None) -> None:
         notes[0] += 1
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,7 +56,7 @@ async def _run(waits: int) -> list[object]:
                     result: Any = await client.call_tool("generate_and_wait", {"prompt": f"a fox number {n}"},
                                                          progress_callback=progress)
                     if result.is_error or (result.structured_content or {}).get("status") != "completed":
-                        errors.append(result.content[0].text if result.content else "no content")
+                        errors.append(text_of(result) or "no content")
 
                 cpu = resource.getrusage(resource.RUSAGE_SELF)
                 start = time.perf_counter()

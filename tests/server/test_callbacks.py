@@ -26,7 +26,7 @@ from legnext_mcp.sandbox import Engine, SandboxApp
 from legnext_mcp.server import build_server
 from legnext_mcp.server.edge import CALLBACK_BURST, Edge, named_job
 from legnext_mcp.server.front import LegnextServer
-from tests.support import harness_settings, make_client, poller_of
+from tests.support import harness_settings, make_client, poller_of, text_of
 
 pytestmark = pytest.mark.anyio
 PUBLIC = "http://127.0.0.1:9/team"  # nothing listens there: the simulator's own delivery fails, tests deliver
@@ -50,7 +50,7 @@ async def replica(tmp_path: Path, sim: SandboxApp, name: str, **overrides: Any) 
 async def submitted(r: Replica, sandbox: SandboxApp) -> tuple[str, str]:
     """A running job made through ``r``, and the capability its callback URL carries."""
     made = await r.client.call_tool("imagine", {"prompt": "a lighthouse at dusk"})
-    assert not made.is_error, made.content[0].text
+    assert not made.is_error, text_of(made)
     job_id: str = made.structured_content["job_id"]
     url = sandbox.engine.jobs[job_id].callback
     assert url.startswith(f"{PUBLIC}/callbacks/")
