@@ -213,9 +213,9 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
                          "'Authorization: Bearer <token>', or bind to 127.0.0.1")
     hosts, origins = allowed_hosts(host, port)
     if settings.public_url is not None:  # the name users reach the server by, through the balancer
-        public = urlsplit(settings.public_url)
-        hosts.append(public.netloc)
-        origins.append(f"{public.scheme}://{public.netloc}")
+        named = urlsplit(settings.public_url)
+        hosts.append(named.netloc)
+        origins.append(f"{named.scheme}://{named.netloc}")
     security = TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
                                          allowed_origins=origins)
     idle = float(os.environ.get("LEGNEXT_HTTP_SESSION_IDLE_S") or SESSION_IDLE_S)
