@@ -7,7 +7,9 @@ and the client's real address when (and only when) it comes through a proxy we w
 * ``POST /callbacks/{capability}`` (with LEGNEXT_PUBLIC_URL): the API telling us a job ended. Nothing in it is
   believed: the capability (kept hashed, good while its job runs) names the job, and the news only makes the
   poller read that job now. Every well-formed call gets the same 200, whether the capability is known or not
-  (no oracle); a body over 64 KiB is refused unread; each client address gets a few calls a second.
+  (no oracle); a body over 64 KiB is refused unread. A client address that sends capabilities we do not know
+  gets a few such tries a second (then 429); good callbacks are never limited (an API calls back from a few
+  addresses, a busy server's jobs often end together).
 * ``Forwarded`` (RFC 7239) and ``X-Forwarded-For``/``X-Forwarded-Proto`` are believed only from a peer in
   LEGNEXT_TRUSTED_PROXIES; from anyone else they are ignored (uvicorn's own handling is off), so a client cannot
   claim another address.
@@ -25,11 +27,12 @@ from typing import Any
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 Ready = Callable[[], Awaitable[str | None]]
-#: News of a job: the capability from the path, and the job id the body names (None: it names none).
-News = Callable[[str, str | None], Awaitable[None]]
+#: News of a job: the capability from the path, and the job id the body names (None: it names none); whether the
+#: capability belonged to a running job.
+News = Callable[[str, str | None], Awaitable[bool]]
 #: A callback's body is read up to this many bytes (a job with its URLs is a few kB).
 CALLBACK_BODY_MAX = 64 * 1024
-#: Callbacks per client address: a bucket of this many, refilled at RATE per second.
+#: Unknown capabilities per client address: a bucket of this many, refilled at RATE per second.
 CALLBACK_BURST = 20
 CALLBACK_RATE = 5.0
 #: Client addresses whose buckets are kept (the least recently seen are dropped first).
@@ -70,26 +73,32 @@ class Edge:
             await _answer(send, 405, {"status": "callbacks are POSTed"})
             return
         client = scope.get("client")
-        if not self._allow(client[0] if client else "", self.clock()):
+        address = client[0] if client else ""
+        if self._left(address, self.clock()) < 1.0:
             await _answer(send, 429, {"status": "slow down"})
             return
         body = await _read(receive, CALLBACK_BODY_MAX)
         if body is None:
+            self._spend(address)
             await _answer(send, 413, {"status": "too large"})
             return
         token = scope.get("path", "").rsplit("/", 1)[-1]
-        await self.news(token, named_job(body))
+        if not await self.news(token, named_job(body)):
+            self._spend(address)
         await _answer(send, 200, {"status": "ok"})
 
-    def _allow(self, client: str, now: float) -> bool:
-        """A token bucket per client address (behind trusted proxies, the real client's)."""
+    def _left(self, client: str, now: float) -> float:
+        """What is left in a client address's bucket of tries (behind trusted proxies, the real client's)."""
         tokens, at = self.buckets.pop(client, (float(CALLBACK_BURST), now))
         tokens = min(float(CALLBACK_BURST), tokens + (now - at) * CALLBACK_RATE)
-        allowed = tokens >= 1.0
-        self.buckets[client] = (tokens - 1.0 if allowed else tokens, now)
+        self.buckets[client] = (tokens, now)
         if len(self.buckets) > CALLBACK_CLIENTS:
             self.buckets.popitem(last=False)
-        return allowed
+        return tokens
+
+    def _spend(self, client: str) -> None:
+        tokens, at = self.buckets.get(client, (float(CALLBACK_BURST), self.clock()))
+        self.buckets[client] = (tokens - 1.0, at)
 
     def _through_proxy(self, scope: Scope) -> Scope:
         client = scope.get("client")

@@ -129,22 +129,24 @@ class LegnextServer(MCPServer[Session]):
             return "the ledger does not answer"
         return None
 
-    async def news(self, token: str, named: str | None) -> None:
+    async def news(self, token: str, named: str | None) -> bool:
         """A callback arrived (``server/edge.py``): if its capability belongs to a running job (and the body, if
-        it names a job, names that one), the poller reads the job now. Nothing else happens, whatever it says."""
+        it names a job, names that one), the poller reads the job now. Nothing else happens, whatever it says.
+        Whether the capability was good."""
         session = self._sessions[-1] if self._sessions else None
         if session is None or not capabilities.well_formed(token):
-            return
+            return False
         try:
             found = await session.ledger.claim_callback(capabilities.digest(token))
         except LedgerError as exc:
             log.warning("a callback could not be looked up: %s", exc.message)
-            return
+            return True  # our failure, not the caller's: not counted against it
         if found is None or (named is not None and named != found[1]):
-            return
+            return False
         services = (await self.back().open(session)).services
         if found[0] == services.dialect.name:
             services.poller.poke(found[1])
+        return True
 
     async def _warm_up(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method.startswith(_WARM_METHODS) and isinstance(ctx.lifespan_context, Session):

@@ -39,8 +39,6 @@ log = logging.getLogger("legnext_mcp.poller")
 BATCH_WINDOW_S = 1.0
 #: Each delay is stretched or shrunk by up to this share, so waits that start together spread their reads.
 JITTER = 0.1
-#: With callbacks on, the schedule is this much slower: polling is only the fallback.
-CALLBACK_SLOWDOWN = 4.0
 #: How many finished jobs' last percent the poller remembers (so a bar never goes back across calls).
 REMEMBERED = 10_000
 
@@ -274,11 +272,10 @@ class Poller:
                 log.info("could not tell other processes of %d job(s): %s", len(told), exc.code)
 
     def _next(self, entry: _Entry, now: float) -> float:
-        """When to look next: the job's poll plan, counted from its age, jittered; slower with callbacks."""
+        """When to look next: the job's poll plan, counted from its age, jittered; with callbacks, the fallback."""
         elapsed = entry.age + self.clock.api_seconds(now - entry.registered)
-        delay = policy.next_poll_delay(self.dialect.poll_plan(entry.job, entry.prompt), elapsed, entry.polls)
-        if self.callbacks and entry.polls:
-            delay *= CALLBACK_SLOWDOWN
+        plan = self.dialect.poll_plan(entry.job, entry.prompt)
+        delay = (policy.fallback_poll_delay if self.callbacks else policy.next_poll_delay)(plan, elapsed, entry.polls)
         delay *= self.rng.uniform(1 - JITTER, 1 + JITTER)
         return now + self.clock.real_seconds(delay)
 
