@@ -218,6 +218,13 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
     return Edge(app, ready=server.ready, trusted=settings.trusted_proxies)
 
 
+#: A host that gets 401 may start OAuth on its own and report "Dynamic Client Registration rejected": say that this
+#: is a fixed token the client must be configured to send.
+UNAUTHORIZED = (b'{"error": "unauthorized", "error_description": "This server takes a fixed bearer token '
+                b'(LEGNEXT_HTTP_TOKEN), not OAuth: configure your MCP client to send the header '
+                b'Authorization: Bearer <token>."}')
+
+
 class BearerToken:
     """Refuses requests without ``Authorization: Bearer <token>`` (compared in constant time)."""
 
@@ -232,9 +239,8 @@ class BearerToken:
         if scope["type"] == "http":
             given = next((v for k, v in scope.get("headers", []) if k.lower() == b"authorization"), b"")
             if not hmac.compare_digest(given, self._expected):
-                body = b'{"error": "unauthorized: send Authorization: Bearer <LEGNEXT_HTTP_TOKEN>"}'
                 await send({"type": "http.response.start", "status": 401,
                             "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body", "body": body})
+                await send({"type": "http.response.body", "body": UNAUTHORIZED})
                 return
         await self.app(scope, receive, send)
