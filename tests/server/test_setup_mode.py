@@ -55,8 +55,12 @@ async def test_setup_mode_builds_no_back_and_no_api_connection(tmp_path: Path) -
     server = build_server(Settings(api_key=None, data_dir=tmp_path / "data", output_dir=tmp_path / "out"))
     async with Client(server) as client:
         result = await client.call_tool("get_job", {"job_id": "a" * 8})
+        info = client.server_info
     assert result.is_error and server.setup == SETUP
     assert server._back is None  # the warm half (dialect, HTTP client, services) was never made
+    # the server's own icon and site, shown by hosts in their server lists
+    assert info is not None and info.icons and info.icons[0].src.startswith("data:image/png;base64,")
+    assert info.website_url == "https://github.com/legnext-ai/legnext-mcp"
 
 
 def test_a_relay_without_a_key_is_told_to_use_the_relays_key(tmp_path: Path) -> None:
