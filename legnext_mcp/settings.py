@@ -48,6 +48,37 @@ def _pictures_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("XDG_PICTURES_DIR") or home / "Pictures") / "legnext"
 
 
+def missing_key_message(dialect: str = "legnext", *, fix: str = "run with --sandbox") -> str:
+    """One line: the key is missing, where to get one, where to set it, and how to try without one (``fix``:
+    the server's ``--sandbox``; the skill scripts name ``legnext-mcp sandbox``)."""
+    where = ("Get a key at https://legnext.ai/app/api-keys" if dialect == "legnext"
+             else "Use the key your relay gave you")
+    return (f"LEGNEXT_API_KEY is not set. {where} and set it in the environment (or in your MCP host's config for "
+            f"this server), or {fix} to try everything on the built-in simulator without a key.")
+
+
+#: What a host leaves when an optional field of its config form was left empty: Claude Desktop passes a bundle's
+#: ``${user_config.X}`` through literally (mcpb's getMcpConfigForManifest keeps unknown variables).
+_UNFILLED = re.compile(r"\$\{[^}]*\}")
+
+
+def _filled(env: Mapping[str, str]) -> Mapping[str, str]:
+    """The environment without LEGNEXT_* values that are an unfilled ``${...}`` placeholder (as if unset)."""
+    unfilled = [name for name, value in env.items()
+                if name.startswith("LEGNEXT_") and _UNFILLED.fullmatch(value.strip())]
+    return env if not unfilled else {k: v for k, v in env.items() if k not in unfilled}
+
+
+def _folder(env: Mapping[str, str], name: str) -> Path | None:
+    """A folder setting, with ``~`` and ``${HOME}`` expanded (a bundle's default folder is ``${HOME}/...``, which
+    Claude Desktop does not expand inside a user_config default)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    home = env.get("HOME") or str(Path.home())
+    return Path(raw.replace("${HOME}", home)).expanduser()
+
+
 def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
     raw = env.get(name)
     if raw is None or not raw.strip():
@@ -178,23 +209,20 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, sandbox: bool = False, time_scale: float = 1.0,
-                 dialect: str | None = None) -> Settings:
-        """Read ``LEGNEXT_*`` variables.
+                 dialect: str | None = None, require_key: bool = True) -> Settings:
+        """Read ``LEGNEXT_*`` variables. ``require_key=False``: a missing key is not an error (the server then
+        starts in setup mode, ``needs_key``); every other setting is still checked.
 
         Raises:
             SettingsError: a missing key (unless sandbox), a key or base URL that cannot be right, bad values.
         """
-        env = os.environ if env is None else env
+        env = _filled(os.environ if env is None else env)
         chosen = (dialect or env.get("LEGNEXT_DIALECT") or "legnext").strip().lower()
         if chosen not in DIALECTS:
             raise SettingsError(f"LEGNEXT_DIALECT must be one of {', '.join(DIALECTS)}, got {chosen[:30]!r}")
         key = (env.get("LEGNEXT_API_KEY") or "").strip() or None
-        if key is None and not sandbox:
-            where = ("Get a key at https://legnext.ai/app/api-keys" if chosen == "legnext"
-                     else "Use the key your relay gave you")
-            raise SettingsError(f"LEGNEXT_API_KEY is not set. {where} and set it in the environment (or in your MCP "
-                                "host's config), or run with --sandbox to try everything on the built-in simulator "
-                                "without a key.")
+        if key is None and not sandbox and require_key:
+            raise SettingsError(missing_key_message(chosen))
         if key is not None and not sandbox:
             try:
                 key = check_key(key, dialect=chosen)
@@ -237,8 +265,8 @@ class Settings:
                 raise SettingsError(f"LEGNEXT_TRUSTED_PROXIES must list addresses or networks (10.0.0.0/8), got "
                                     f"{proxy[:40]!r}") from None
         public_url = _public_url(env)
-        data_dir = Path(env["LEGNEXT_DATA_DIR"]) if env.get("LEGNEXT_DATA_DIR") else _user_data_dir(env)
-        output_dir = Path(env["LEGNEXT_OUTPUT_DIR"]) if env.get("LEGNEXT_OUTPUT_DIR") else _pictures_dir(env)
+        data_dir = _folder(env, "LEGNEXT_DATA_DIR") or _user_data_dir(env)
+        output_dir = _folder(env, "LEGNEXT_OUTPUT_DIR") or _pictures_dir(env)
         return cls(
             api_key=key, dialect=chosen, base_url=base_url,
             data_dir=data_dir.expanduser().resolve(), output_dir=output_dir.expanduser().resolve(),
@@ -276,6 +304,12 @@ class Settings:
             raise SettingsError(f"LEGNEXT_BASE_URL {base_url[:80]!r} is plain http: the key would cross the network "
                                 "unencrypted. Use https (plain http is allowed only on this machine).")
         return base_url
+
+    @property
+    def needs_key(self) -> bool:
+        """No key and no simulator: the server starts, lists its tools and answers every call with how to set the
+        key (``missing_key_message``), so a host shows the user the fix instead of a dead connection."""
+        return self.api_key is None and not self.sandbox
 
     @property
     def ledger_path(self) -> Path:

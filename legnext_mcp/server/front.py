@@ -12,14 +12,16 @@ github-mcp-server's ``ServerTool`` (a static definition, the handler made on dem
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.request_state import RequestStateSecurity
 from mcp_types import (
     CallToolResult,
@@ -29,6 +31,7 @@ from mcp_types import (
     InputRequiredResult,
     PromptReference,
     ResourceTemplateReference,
+    TextContent,
 )
 from mcp_types import Tool as MCPTool
 
@@ -37,9 +40,9 @@ from legnext_mcp.core import capabilities
 from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.gallery import FREE_GALLERY_TOOLS, GalleryLinks, apps_extension
-from legnext_mcp.server.manifest import CatalogKey, listing, paid_names
+from legnext_mcp.server.manifest import CatalogKey, icons, listing, paid_names
 from legnext_mcp.server.session import Session
-from legnext_mcp.settings import Settings
+from legnext_mcp.settings import Settings, missing_key_message
 
 if TYPE_CHECKING:  # named for types only: importing them is the back, made on first need
     from legnext_mcp.dialects.base import Dialect
@@ -48,6 +51,7 @@ if TYPE_CHECKING:  # named for types only: importing them is the back, made on f
 log = logging.getLogger("legnext_mcp.server")
 #: Requests that need the back (every other one is answered by the front or the SDK alone).
 _WARM_METHODS = ("tools/call", "resources/", "prompts/", "completion/")
+WEBSITE = "https://github.com/legnext-ai/legnext-mcp"
 
 
 def instructions(service: str, names: frozenset[str]) -> str:
@@ -82,11 +86,15 @@ class LegnextServer(MCPServer[Session]):
         self._sessions: list[Session] = []
         names = frozenset(tool.name for tool in listing(key))
         service = "the Legnext API" if settings.dialect == "legnext" else "a midjourney-proxy relay"
+        #: Setup mode (no key, no simulator): every call answers this line; nothing of the back is built.
+        self.setup = missing_key_message(settings.dialect) if settings.needs_key and dialect is None else None
+        told = instructions(service, names)
         # A question asked across round trips (a confirmation) is sealed with these keys; replicas that share
         # them (LEGNEXT_REQUEST_STATE_KEYS) can each take the answer to a question another one asked.
         sealing = RequestStateSecurity(keys=list(settings.request_state_keys)) if settings.request_state_keys else None
-        super().__init__("legnext", title="Legnext Midjourney", version=__version__,
-                         instructions=instructions(service, names), lifespan=self._lifespan,
+        super().__init__("legnext", title="Legnext Midjourney", version=__version__, website_url=WEBSITE,
+                         icons=icons("server"), instructions=told if self.setup is None else f"{self.setup} {told}",
+                         lifespan=self._lifespan,
                          log_level=settings.log_level, extensions=[apps_extension()], request_state_security=sealing,
                          middleware=[self._warm_up, GalleryLinks(names & (paid_names() | FREE_GALLERY_TOOLS))])
         # At start, not with the back: the SDK advertises completions by whether a handler exists at the handshake.
@@ -149,7 +157,7 @@ class LegnextServer(MCPServer[Session]):
         return True
 
     async def _warm_up(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method.startswith(_WARM_METHODS) and isinstance(ctx.lifespan_context, Session):
+        if ctx.method.startswith(_WARM_METHODS) and isinstance(ctx.lifespan_context, Session) and self.setup is None:
             await self.back().open(ctx.lifespan_context)
         return await call_next(ctx)
 
@@ -158,12 +166,20 @@ class LegnextServer(MCPServer[Session]):
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[Session, Any] | None = None) -> CallToolResult | InputRequiredResult:
+        if self.setup is not None:
+            return CallToolResult(content=[TextContent(text=self.setup)], is_error=True)
         return await self.back().call_tool(name, arguments, context if context is not None else Context(
             mcp_server=self))
 
+    async def read_resource(self, uri: Any, context: Context[Session, Any] | None = None,
+                            ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        if self.setup is not None:
+            raise ResourceError(self.setup)
+        return await super().read_resource(uri, context)
+
     async def _complete(self, ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
                         context: CompletionContext | None) -> Completion | None:
-        return await self.back().complete(argument)
+        return None if self.setup is not None else await self.back().complete(argument)
 
 
 def catalog_key(settings: Settings) -> CatalogKey:

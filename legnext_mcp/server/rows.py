@@ -57,8 +57,13 @@ class FreeTool:
     dialects: frozenset[str] = field(default_factory=lambda: frozenset(DIALECTS))
 
 
-PAID_HINTS = {"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False, "open_world_hint": True}
+#: Every hint is explicit (a host reads a missing one as the spec's default, which for destructiveHint is true).
+#: Paid tools are destructive: the points they spend cannot be given back, and Anthropic's directory review maps
+#: "sends external requests" to destructive; save_images is destructive because it writes files (the same review
+#: maps file writes there), although it never overwrites one. The reasoning is in docs/tools.md.
+PAID_HINTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": False, "open_world_hint": True}
 READ_HINTS = {"read_only_hint": True, "destructive_hint": False, "idempotent_hint": True, "open_world_hint": True}
+WRITE_HINTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": True, "open_world_hint": True}
 
 PAID_TOOLS: tuple[PaidTool, ...] = (
     PaidTool("generate_and_wait", a.GenerateArgs, ops.Imagine, "core", "Generate images and wait",
@@ -114,7 +119,7 @@ FREE_TOOLS: tuple[FreeTool, ...] = (
              "Look at a job now (status, URLs, seed, follow-ups) without waiting. Free.", READ_HINTS),
     FreeTool("save_images", a.SaveArgs, JobResult, "core", "Save a job's files",
              "Save a completed job's images or videos (and a JSON sidecar) to the output directory. Free.",
-             {**READ_HINTS, "read_only_hint": False}),
+             WRITE_HINTS),
     FreeTool("list_jobs", a.ListArgs, JobList, "account", "List recent jobs",
              "List jobs sent or seen from this machine (newest first), and submissions whose outcome is unknown. "
              "Free.", {**READ_HINTS, "open_world_hint": False}),

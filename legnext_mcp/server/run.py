@@ -232,6 +232,13 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
                 news=server.news if public is not None else None, prefixes=("", public.path) if public else ("",))
 
 
+#: A host that gets 401 may start OAuth on its own and report "Dynamic Client Registration rejected": say that this
+#: is a fixed token the client must be configured to send.
+UNAUTHORIZED = (b'{"error": "unauthorized", "error_description": "This server takes a fixed bearer token '
+                b'(LEGNEXT_HTTP_TOKEN), not OAuth: configure your MCP client to send the header '
+                b'Authorization: Bearer <token>."}')
+
+
 class BearerToken:
     """Refuses requests without ``Authorization: Bearer <token>`` (compared in constant time)."""
 
@@ -246,9 +253,8 @@ class BearerToken:
         if scope["type"] == "http":
             given = next((v for k, v in scope.get("headers", []) if k.lower() == b"authorization"), b"")
             if not hmac.compare_digest(given, self._expected):
-                body = b'{"error": "unauthorized: send Authorization: Bearer <LEGNEXT_HTTP_TOKEN>"}'
                 await send({"type": "http.response.start", "status": 401,
                             "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body", "body": body})
+                await send({"type": "http.response.body", "body": UNAUTHORIZED})
                 return
         await self.app(scope, receive, send)
