@@ -100,7 +100,7 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
                 raise
             raise ServeError(failed.message) from None
         return 0
-    server = build_server(settings)
+    server = build_server(settings, http=True)
     app = http_app(server, settings, host=host, port=port)
     try:
         sock = bind(host, port)
@@ -108,7 +108,9 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         raise ServeError(str(exc)) from None
     shown = f"[{host}]" if ":" in host else host
     print(f"legnext-mcp: Streamable HTTP on http://{shown}:{sock.getsockname()[1]}/mcp"
-          + ("" if settings.http_token is None else " (bearer token required)"), file=sys.stderr)
+          + ("" if settings.http_token is None else " (bearer token required)")
+          + ("" if settings.oauth_issuer is None else f" (OAuth: tokens of {settings.oauth_issuer} for "
+             f"{settings.resource_url})"), file=sys.stderr)
     anyio.run(_until_signal, lambda: _uvicorn(app, sock))
     return 0
 
@@ -208,9 +210,9 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
     """The Streamable HTTP app with Host/Origin checks on every bind and the bearer token where required.
 
     Raises:
-        ServeError: a bind off loopback without LEGNEXT_HTTP_TOKEN.
+        ServeError: a bind off loopback without LEGNEXT_HTTP_TOKEN or LEGNEXT_OAUTH_ISSUER.
     """
-    if not is_loopback_host(host) and settings.http_token is None:
+    if not is_loopback_host(host) and settings.http_token is None and settings.oauth_issuer is None:
         raise ServeError(f"refusing to serve paid tools on {host} without authentication: set LEGNEXT_HTTP_TOKEN (for "
                          "example python -c \"import secrets; print(secrets.token_urlsafe(32))\") and send it as "
                          "'Authorization: Bearer <token>', or bind to 127.0.0.1")
