@@ -36,7 +36,6 @@ from mcp_types import (
     TextContent,
 )
 from mcp_types import Tool as MCPTool
-from pydantic import AnyHttpUrl
 
 from legnext_mcp import __version__
 from legnext_mcp.core import capabilities
@@ -208,6 +207,7 @@ def oauth(settings: Settings) -> tuple[TokenVerifier, AuthSettings] | None:
     from legnext_mcp.server.identity import JwtVerifier  # PyJWT and key handling: only a server that uses them
 
     verifier = JwtVerifier(settings.oauth_issuer, settings.resource_url)
-    return verifier, AuthSettings(issuer_url=AnyHttpUrl(settings.oauth_issuer),
-                                  resource_server_url=AnyHttpUrl(settings.resource_url),
-                                  required_scopes=list(settings.oauth_scopes) or None, validate_token_resource=True)
+    # From strings, so the SDK's settings keep the URLs exactly as configured (an issuer is compared as a string).
+    return verifier, AuthSettings.model_validate({
+        "issuer_url": settings.oauth_issuer, "resource_server_url": settings.resource_url,
+        "required_scopes": list(settings.oauth_scopes) or None, "validate_token_resource": True})
