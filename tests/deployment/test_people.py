@@ -22,7 +22,7 @@ import re
 import secrets
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,12 +231,13 @@ async def _isolation(deployed: Team, alice: str, bob: str) -> None:
         assert set(completed.completion.values) == set(mine["alice"])
         _ok(await client.call_tool("get_job", {"job_id": mine["alice"][0]}), "own job")
         asked_before = sum(1 for r in stats.requests if any(j in r.path for j in mine["bob"]))
-        probes = {
+        probes: dict[str, tuple[str, Callable[[str], dict[str, Any]]]] = {
             "get_job": ("get_job", lambda j: {"job_id": j}),
             "wait_for_job": ("wait_for_job", lambda j: {"job_ids": [j]}),
             "save_images": ("save_images", lambda j: {"job_id": j}),
             "upscale": ("upscale", lambda j: {"job_id": j, "image_no": 0}),
-            "estimate_cost": ("estimate_cost", lambda j: {"tool": "upscale", "arguments": {"job_id": j, "image_no": 0}}),
+            "estimate_cost": ("estimate_cost",
+                              lambda j: {"tool": "upscale", "arguments": {"job_id": j, "image_no": 0}}),
         }
         for what, (tool, arguments) in probes.items():
             theirs = await client.call_tool(tool, arguments(mine["bob"][0]))
