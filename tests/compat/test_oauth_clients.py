@@ -67,7 +67,8 @@ def test_typescript_sdk_calls_with_a_bearer_token(signed_in_server: Signed, node
                           capture_output=True, text=True, timeout=180, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     summary = json.loads(done.stdout.strip().splitlines()[-1])
-    assert summary["refusedWithoutToken"] and "401" in summary["refusedWithoutToken"], summary
+    refused = summary["refusedWithoutToken"]
+    assert refused and refused["code"] == 401 and "invalid_token" in refused["message"], refused
     assert summary["tools"] > 20
     made = summary["calls"]["generate_and_wait"]
     assert not made["isError"] and made["structured"]["status"] == "completed"
@@ -77,8 +78,9 @@ def test_typescript_sdk_calls_with_a_bearer_token(signed_in_server: Signed, node
 
 @pytest.mark.anyio
 async def test_python_sdk_1_calls_with_a_bearer_token(signed_in_server: Signed) -> None:
-    refused = httpx.post(signed_in_server.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
-                         headers={"accept": "application/json, text/event-stream"})
+    async with httpx.AsyncClient() as http:
+        refused = await http.post(signed_in_server.url, json={"jsonrpc": "2.0", "id": 1, "method": "ping"},
+                                  headers={"accept": "application/json, text/event-stream"})
     assert refused.status_code == 401 and "resource_metadata=" in refused.headers["www-authenticate"]
     headers = {"Authorization": f"Bearer {signed_in_server.token}"}
     async with streamablehttp_client(signed_in_server.url, headers=headers) as (read, write, _), \

@@ -13,7 +13,7 @@ try {
   summary.refusedWithoutToken = false;
   await anonymous.close();
 } catch (error) {
-  summary.refusedWithoutToken = String(error?.message ?? error).slice(0, 300);
+  summary.refusedWithoutToken = { code: error?.code ?? null, message: String(error?.message ?? error).slice(0, 300) };
 }
 
 const headers = { Authorization: `Bearer ${process.env.LEGNEXT_TEST_BEARER}` };
