@@ -125,8 +125,9 @@ def error_for_status(profile: ApiProfile, status: int, message: str, *, job_id: 
     """Our exception for an error status from the API, with a next step in the message."""
     api = profile.service
     if status == 401:
+        which = "the key you send in X-Legnext-Api-Key" if REQUEST_KEY.get() is not None else "LEGNEXT_API_KEY"
         return AuthenticationError(f"{api[0].upper()}{api[1:]} refused the API key ({message}). Check "
-                                   f"LEGNEXT_API_KEY; {profile.key_help}.", status=status, detail=detail)
+                                   f"{which}; {profile.key_help}.", status=status, detail=detail)
     if status == 402:
         return InsufficientCreditsError(
             f"Not enough credits for this job ({message}). Top up the balance, or pick a cheaper operation; "

@@ -84,6 +84,9 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     if unknown:
         raise ServeError(f"LEGNEXT_RELAY_PRICES names {', '.join(unknown)}, which no job tool runs; use the names of "
                          f"the operations: {', '.join(sorted(price_keys()))}")
+    if transport == "stdio" and settings.user_keys and settings.api_key is None:
+        raise ServeError("LEGNEXT_USER_KEYS=header is for the HTTP transport (each request brings its key in "
+                         "X-Legnext-Api-Key); on stdio set LEGNEXT_API_KEY, or serve with --transport http")
     if transport != "stdio":
         # uvicorn reports a failing lifespan as a traceback; on stdio the lifespan's own open says it in one line
         # (the command line probes first for the sandbox, which writes into the data folder before serving)

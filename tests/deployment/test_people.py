@@ -20,6 +20,8 @@ import json
 import os
 import re
 import secrets
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -360,3 +362,49 @@ async def test_each_user_brings_their_own_key_and_it_is_never_kept(tmp_path: Pat
     assert leaks == []
     print(f"\nper-user keys: {counts['a']} API requests with key A, {counts['b']} with key B, each on its own "
           f"user's jobs; canary leaks: 0 across {len(files)} files, {len(rows)} ledger rows, {len(seen)} results")
+
+
+async def test_per_user_keys_on_one_sqlite_server_isolate_and_budget_each_user(tmp_path: Path) -> None:
+    # The embedded default store: one loopback server, no PostgreSQL, users told apart by a hash of their key.
+    key_a, key_b, stranger = (f"Key{c}-" + secrets.token_hex(10) for c in "ABC")
+    with LoopbackSandbox(SandboxApp(Engine(keys={key_a: 10**7, key_b: 10**7}, time_scale=SPEED))) as sim:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")},
+               "LEGNEXT_BASE_URL": sim.base_url, "LEGNEXT_TIME_SCALE": str(SPEED), "LEGNEXT_DATA_DIR": str(tmp_path),
+               "LEGNEXT_OUTPUT_DIR": str(tmp_path / "out"), "LEGNEXT_USER_KEYS": "header",
+               "LEGNEXT_USER_KEY_SECRET": secrets.token_hex(32),
+               "LEGNEXT_MAX_POINTS_PER_USER_PER_DAY": str(4 * IMAGE)}
+        with replicas([env]) as (_, ports):
+            url = f"http://127.0.0.1:{ports[0]}/mcp"
+            outcomes: dict[str, list[bool]] = {key_a: [], key_b: []}
+
+            async def one(key: str, n: int) -> None:
+                async with connect(url, key=key) as client:
+                    result = await client.call_tool("imagine", {"prompt": f"race {n}"})
+                    assert not result.is_error or "LEGNEXT_MAX_POINTS_PER_USER_PER_DAY" in text_of(result)
+                    outcomes[key].append(not result.is_error)
+
+            async with anyio.create_task_group() as group:
+                for n in range(7):
+                    group.start_soon(one, key_a, n)
+                    group.start_soon(one, key_b, n)
+            assert outcomes[key_a].count(True) == outcomes[key_b].count(True) == 4  # each user's own room
+            async with connect(url, key=key_a) as a, connect(url, key=key_b) as b:
+                mine = {job["job_id"] for job in _ok(await a.call_tool("list_jobs", {}), "list")["jobs"]}
+                theirs = {job["job_id"] for job in _ok(await b.call_tool("list_jobs", {}), "list")["jobs"]}
+                assert len(mine) == len(theirs) == 4 and not mine & theirs
+                other = await a.call_tool("get_job", {"job_id": next(iter(theirs))})
+                assert other.is_error and "not among your jobs" in text_of(other)
+            async with connect(url, key=stranger) as client:  # a key the API does not know: its own words
+                refused = await client.call_tool("get_balance", {})
+            assert refused.is_error and "X-Legnext-Api-Key" in text_of(refused)
+            assert stranger not in text_of(refused) and stranger.lower() not in text_of(refused).lower()
+    assert len(sim.app.engine.jobs) == 8
+
+
+def test_per_user_keys_are_refused_on_stdio_in_one_line(tmp_path: Path) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}, "LEGNEXT_USER_KEYS": "header",
+           "LEGNEXT_USER_KEY_SECRET": secrets.token_hex(32), "LEGNEXT_DATA_DIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "legnext_mcp.cli"], env=env, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL, check=False)
+    assert done.returncode == 2 and "LEGNEXT_USER_KEYS=header is for the HTTP transport" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
