@@ -28,7 +28,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import anyio
@@ -96,7 +96,8 @@ def team(tmp: Path, url: str, keys: dict[str, int], extra: dict[str, str]) -> It
 
 
 @asynccontextmanager
-async def connect(url: str, *, token: str | None = None, key: str | None = None) -> AsyncIterator[Client]:
+async def connect(url: str, *, token: str | None = None, key: str | None = None,
+                  mode: Literal["auto", "legacy"] = "auto") -> AsyncIterator[Client]:
     """The official Python SDK's Streamable HTTP client, sending a bearer token and/or a user's key."""
     headers = {}
     if token is not None:
@@ -104,7 +105,7 @@ async def connect(url: str, *, token: str | None = None, key: str | None = None)
     if key is not None:
         headers["x-legnext-api-key"] = key
     async with create_mcp_http_client(headers=headers) as http, \
-            Client(streamable_http_client(url, http_client=http)) as client:
+            Client(streamable_http_client(url, http_client=http), mode=mode) as client:
         yield client
 
 
@@ -140,7 +141,7 @@ async def test_many_people_on_three_replicas_with_oauth(tmp_path: Path, pg_url: 
     aud = f"{public}/mcp"
     user_cap, team_cap = 3 * IMAGE + 5 * IMAGE, 6 * IMAGE + 5 * IMAGE + 3 * IMAGE
     settings = {"LEGNEXT_API_KEY": DEFAULT_KEY, "LEGNEXT_OAUTH_ISSUER": issuer.base_url,
-                "LEGNEXT_PUBLIC_URL": public, "LEGNEXT_OAUTH_SCOPES": "mcp",
+                "LEGNEXT_PUBLIC_URL": public, "LEGNEXT_OAUTH_SCOPES": "mcp", "LEGNEXT_HTTP_STATELESS": "1",
                 "LEGNEXT_MAX_POINTS_PER_USER_PER_DAY": str(user_cap), "LEGNEXT_MAX_POINTS_PER_DAY": str(team_cap)}
     try:
         with _team_on(tmp_path, pg_url, front_port, {DEFAULT_KEY: 10**7}, settings) as deployed:
@@ -256,7 +257,7 @@ async def _isolation(deployed: Team, alice: str, bob: str) -> None:
             assert len(answers) == 2 and answers[0] == answers[1], answers
         asked_after = sum(1 for r in stats.requests if any(j in r.path for j in mine["bob"]))
         assert asked_after == asked_before  # the API was never asked about bob's jobs for alice
-    async with connect(deployed.mcp, token=bob) as client:
+    async with connect(deployed.mcp, token=bob, mode="legacy") as client:  # a 2025-era client, signed in too
         listed = _ok(await client.call_tool("list_jobs", {"limit": 100}), "list_jobs")
         assert {job["job_id"] for job in listed["jobs"]} == set(mine["bob"])
     print(f"isolation: alice sees {len(mine['alice'])} of her jobs and 0 of bob's; bob {len(mine['bob'])} and 0")
