@@ -65,11 +65,13 @@ class KeySpy(SandboxApp):
     def __init__(self, engine: Engine) -> None:
         super().__init__(engine)
         self.seen: list[tuple[str, str, str]] = []  # (key, method, path)
+        self.headers: list[bytes] = []  # every request's header values, to look for tokens that must not be there
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             key = next((v.decode() for k, v in scope.get("headers", []) if k.lower() == b"x-api-key"), "")
             self.seen.append((key, scope["method"], scope["path"]))
+            self.headers.append(b"\n".join(v for _, v in scope.get("headers", [])))
         await super().__call__(scope, receive, send)
 
 
@@ -150,6 +152,9 @@ async def test_many_people_on_three_replicas_with_oauth(tmp_path: Path, pg_url: 
             alice, bob = issuer.mint(sub="alice", aud=aud), issuer.mint(sub="bob", aud=aud)
             await _isolation(deployed, alice, bob)
             await _budgets(deployed, pg_url, issuer, alice, bob, user_cap=user_cap, team_cap=team_cap)
+            sent = deployed.sim.app.headers
+            assert sent and not any(token.encode() in values for token in (alice, bob) for values in sent)
+            assert not any(values.lower().startswith(b"bearer ") or b"\nbearer " in values.lower() for values in sent)
     finally:
         issuer.stop()
         stranger.stop()
@@ -246,6 +251,7 @@ async def _isolation(deployed: Team, alice: str, bob: str) -> None:
             theirs = await client.call_tool(tool, arguments(mine["bob"][0]))
             unknown = await client.call_tool(tool, arguments(made_up))
             assert theirs.is_error and unknown.is_error, what
+            assert "not among your jobs" in text_of(unknown), (what, text_of(unknown))
             assert text_of(theirs).replace(mine["bob"][0], "<id>") == text_of(unknown).replace(made_up, "<id>"), what
         for uri in ("legnext://jobs/{}", "legnext://jobs/{}/images/0"):
             answers = []
