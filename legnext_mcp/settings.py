@@ -141,6 +141,68 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _user_keys(env: Mapping[str, str]) -> bool:
+    """LEGNEXT_USER_KEYS: ``header`` or unset.
+
+    Raises:
+        SettingsError: any other value.
+    """
+    raw = (env.get("LEGNEXT_USER_KEYS") or "").strip().lower()
+    if raw not in ("", "header"):
+        raise SettingsError(f"LEGNEXT_USER_KEYS must be 'header' (each request brings its user's key in "
+                            f"X-Legnext-Api-Key) or unset (the server's LEGNEXT_API_KEY pays), got {raw[:20]!r}")
+    return raw == "header"
+
+
+def _user_key_secret(env: Mapping[str, str], user_keys: bool) -> str | None:
+    """LEGNEXT_USER_KEY_SECRET: required with per-user keys, at least 32 bytes.
+
+    Raises:
+        SettingsError: missing in header mode, or too short.
+    """
+    raw = (env.get("LEGNEXT_USER_KEY_SECRET") or "").strip() or None
+    if raw is None and user_keys:
+        raise SettingsError("LEGNEXT_USER_KEYS=header needs LEGNEXT_USER_KEY_SECRET (the same on every replica: users "
+                            "are told apart by a keyed hash of their key); make one with: "
+                            "python -c \"import secrets; print(secrets.token_hex(32))\"")
+    if raw is not None and len(raw.encode()) < 32:
+        raise SettingsError("LEGNEXT_USER_KEY_SECRET must be at least 32 bytes; make one with: "
+                            "python -c \"import secrets; print(secrets.token_hex(32))\"")
+    return raw
+
+
+def _oauth(env: Mapping[str, str], public_url: str | None, token: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """LEGNEXT_OAUTH_ISSUER and LEGNEXT_OAUTH_SCOPES.
+
+    Raises:
+        SettingsError: an issuer that is not an https URL (http only on this machine), without LEGNEXT_PUBLIC_URL,
+            or beside LEGNEXT_HTTP_TOKEN; scopes without an issuer.
+    """
+    issuer = (env.get("LEGNEXT_OAUTH_ISSUER") or "").strip().rstrip("/") or None
+    scopes = tuple(s for s in re.split(r"[\s,]+", env.get("LEGNEXT_OAUTH_SCOPES") or "") if s)
+    if issuer is None:
+        if scopes:
+            raise SettingsError("LEGNEXT_OAUTH_SCOPES is set without LEGNEXT_OAUTH_ISSUER; set the issuer too, or "
+                                "unset the scopes")
+        return None, ()
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password \
+            or parts.query or parts.fragment:
+        raise SettingsError(f"LEGNEXT_OAUTH_ISSUER must be the authorization server's issuer URL, such as "
+                            f"https://login.example.com/realms/team, got {issuer[:80]!r}")
+    if parts.scheme == "http" and not is_loopback_url(issuer):
+        raise SettingsError("LEGNEXT_OAUTH_ISSUER must be https off this machine (its keys decide who is who)")
+    if public_url is None:
+        raise SettingsError("LEGNEXT_OAUTH_ISSUER needs LEGNEXT_PUBLIC_URL (this server's base URL as users reach "
+                            "it): tokens must be issued for {LEGNEXT_PUBLIC_URL}/mcp")
+    if token is not None:
+        raise SettingsError("LEGNEXT_OAUTH_ISSUER and LEGNEXT_HTTP_TOKEN are exclusive: users sign in through the "
+                            "issuer; unset LEGNEXT_HTTP_TOKEN")
+    if any(any(ord(c) < 33 or c in '"\\' for c in scope) or not scope.isascii() for scope in scopes):
+        raise SettingsError("LEGNEXT_OAUTH_SCOPES must be scope names separated by spaces or commas")
+    return issuer, scopes
+
+
 def parse_prices(raw: str) -> dict[str, int]:
     """``imagine=50,upscale=20`` -> {tool: price}; a relay's prices in its own units.
 
@@ -206,6 +268,24 @@ class Settings:
     relay_price_unit: str = "credits"
     #: Add resource_link blocks to results (off: several clients break on them; see README).
     resource_links: bool = False
+    #: OAuth 2.1 resource-server mode (HTTP): the authorization server whose JWT access tokens identify users.
+    oauth_issuer: str | None = None
+    #: Scopes every token must carry (OAuth mode).
+    oauth_scopes: tuple[str, ...] = ()
+    #: Each request brings its user's API key in ``X-Legnext-Api-Key`` (LEGNEXT_USER_KEYS=header).
+    user_keys: bool = False
+    #: The secret a user's key is hashed with into their user id when no OAuth identity names them.
+    user_key_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def resource_url(self) -> str | None:
+        """The MCP endpoint as users reach it: the OAuth resource (token audience, Protected Resource Metadata)."""
+        return None if self.public_url is None else f"{self.public_url}/mcp"
+
+    @property
+    def several_people(self) -> bool:
+        """Whether calls come from several identities, each of whom sees only their own jobs and budget."""
+        return self.oauth_issuer is not None or self.user_keys
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, sandbox: bool = False, time_scale: float = 1.0,
@@ -221,7 +301,8 @@ class Settings:
         if chosen not in DIALECTS:
             raise SettingsError(f"LEGNEXT_DIALECT must be one of {', '.join(DIALECTS)}, got {chosen[:30]!r}")
         key = (env.get("LEGNEXT_API_KEY") or "").strip() or None
-        if key is None and not sandbox and require_key:
+        user_keys = _user_keys(env)
+        if key is None and not sandbox and require_key and not user_keys:
             raise SettingsError(missing_key_message(chosen))
         if key is not None and not sandbox:
             try:
@@ -265,6 +346,8 @@ class Settings:
                 raise SettingsError(f"LEGNEXT_TRUSTED_PROXIES must list addresses or networks (10.0.0.0/8), got "
                                     f"{proxy[:40]!r}") from None
         public_url = _public_url(env)
+        issuer, scopes = _oauth(env, public_url, token)
+        secret = _user_key_secret(env, user_keys)
         data_dir = _folder(env, "LEGNEXT_DATA_DIR") or _user_data_dir(env)
         output_dir = _folder(env, "LEGNEXT_OUTPUT_DIR") or _pictures_dir(env)
         return cls(
@@ -283,7 +366,8 @@ class Settings:
             relay_price_unit=(env.get("LEGNEXT_RELAY_PRICE_UNIT") or "credits").strip()[:20] or "credits",
             resource_links=_flag(env, "LEGNEXT_RESOURCE_LINKS"), database_url=database_url,
             http_stateless=_flag(env, "LEGNEXT_HTTP_STATELESS"), request_state_keys=keys, trusted_proxies=proxies,
-            public_url=public_url,
+            public_url=public_url, oauth_issuer=issuer, oauth_scopes=scopes, user_keys=user_keys,
+            user_key_secret=secret,
         )
 
     @staticmethod
@@ -308,8 +392,9 @@ class Settings:
     @property
     def needs_key(self) -> bool:
         """No key and no simulator: the server starts, lists its tools and answers every call with how to set the
-        key (``missing_key_message``), so a host shows the user the fix instead of a dead connection."""
-        return self.api_key is None and not self.sandbox
+        key (``missing_key_message``), so a host shows the user the fix instead of a dead connection. Not when
+        each request brings its key (LEGNEXT_USER_KEYS=header)."""
+        return self.api_key is None and not self.sandbox and not self.user_keys
 
     @property
     def ledger_path(self) -> Path:

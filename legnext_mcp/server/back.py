@@ -22,6 +22,7 @@ from legnext_mcp.server.results import Listed
 from legnext_mcp.server.rows import TOOL_OF, validate_arguments
 from legnext_mcp.server.session import Session
 from legnext_mcp.server.tools import Warm
+from legnext_mcp.service.caller import caller
 from legnext_mcp.service.connect import make_dialect
 from legnext_mcp.service.runtime import open_services
 
@@ -79,5 +80,5 @@ class Back:
         if argument.name != "job_id" or state is None:
             return None
         svc = state.services
-        ids = await svc.ledger.ids(svc.dialect.name, argument.value, limit=20)
+        ids = await svc.ledger.ids(svc.dialect.name, argument.value, limit=20, user=caller().reads)
         return Completion(values=ids, total=len(ids), has_more=False)

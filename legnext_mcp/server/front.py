@@ -18,12 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server import MCPServer
+from mcp.server.auth.provider import TokenVerifier
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.request_state import RequestStateSecurity
+from mcp.shared.exceptions import MCPError
 from mcp_types import (
+    INVALID_PARAMS,
     CallToolResult,
     Completion,
     CompletionArgument,
@@ -37,11 +41,13 @@ from mcp_types import Tool as MCPTool
 
 from legnext_mcp import __version__
 from legnext_mcp.core import capabilities
-from legnext_mcp.core.errors import LedgerError
+from legnext_mcp.core.errors import LedgerError, LocalValidationError
 from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.gallery import FREE_GALLERY_TOOLS, GalleryLinks, apps_extension
 from legnext_mcp.server.manifest import CatalogKey, icons, listing, paid_names
+from legnext_mcp.server.people import caller_for
 from legnext_mcp.server.session import Session
+from legnext_mcp.service.caller import calling
 from legnext_mcp.settings import Settings, missing_key_message
 
 if TYPE_CHECKING:  # named for types only: importing them is the back, made on first need
@@ -78,7 +84,8 @@ class LegnextServer(MCPServer[Session]):
     """``MCPServer`` that lists its tools from the manifest, opens the ledger at start, and builds the rest on
     the first request that needs it. Arguments are validated in our words before a tool runs (``back``)."""
 
-    def __init__(self, settings: Settings, key: CatalogKey, *, dialect: Dialect[Any] | None = None) -> None:
+    def __init__(self, settings: Settings, key: CatalogKey, *, dialect: Dialect[Any] | None = None,
+                 auth: tuple[TokenVerifier, AuthSettings] | None = None) -> None:
         self.config = settings  # not `settings`: MCPServer keeps its own there
         self.key = key
         self._dialect = dialect
@@ -96,7 +103,8 @@ class LegnextServer(MCPServer[Session]):
                          icons=icons("server"), instructions=told if self.setup is None else f"{self.setup} {told}",
                          lifespan=self._lifespan,
                          log_level=settings.log_level, extensions=[apps_extension()], request_state_security=sealing,
-                         middleware=[self._warm_up, GalleryLinks(names & (paid_names() | FREE_GALLERY_TOOLS))])
+                         middleware=[self._warm_up, GalleryLinks(names & (paid_names() | FREE_GALLERY_TOOLS))],
+                         token_verifier=auth[0] if auth else None, auth=auth[1] if auth else None)
         # At start, not with the back: the SDK advertises completions by whether a handler exists at the handshake.
         self.completion()(self._complete)  # type: ignore[no-untyped-call]  # the SDK's decorator is untyped
 
@@ -158,7 +166,15 @@ class LegnextServer(MCPServer[Session]):
 
     async def _warm_up(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method.startswith(_WARM_METHODS) and isinstance(ctx.lifespan_context, Session) and self.setup is None:
+            try:
+                who, key = caller_for(self.config, ctx.request)
+            except LocalValidationError as exc:  # a shared server's request without what it must bring
+                if ctx.method == "tools/call":
+                    return CallToolResult(content=[TextContent(type="text", text=exc.message)], is_error=True)
+                raise MCPError(INVALID_PARAMS, exc.message) from None
             await self.back().open(ctx.lifespan_context)
+            with calling(who, key):
+                return await call_next(ctx)
         return await call_next(ctx)
 
     async def list_tools(self) -> list[MCPTool]:
@@ -188,7 +204,25 @@ def catalog_key(settings: Settings) -> CatalogKey:
                       relay_prices=tuple(sorted(prices.items())), relay_unit=settings.relay_price_unit)
 
 
-def build_server(settings: Settings, *, dialect: Dialect[Any] | None = None) -> LegnextServer:
+def build_server(settings: Settings, *, dialect: Dialect[Any] | None = None, http: bool = False) -> LegnextServer:
     """The MCP server. ``dialect`` replaces the API connection (tests pass one wired to the simulator);
-    otherwise the first call connects as the settings say, and the lifespan closes it."""
-    return LegnextServer(settings, catalog_key(settings), dialect=dialect)
+    otherwise the first call connects as the settings say, and the lifespan closes it. ``http``: for the HTTP
+    transport, where LEGNEXT_OAUTH_ISSUER makes it an OAuth resource server."""
+    auth = oauth(settings) if http else None
+    return LegnextServer(settings, catalog_key(settings), dialect=dialect, auth=auth)
+
+
+def oauth(settings: Settings) -> tuple[TokenVerifier, AuthSettings] | None:
+    """The token verifier and the SDK's resource-server settings when LEGNEXT_OAUTH_ISSUER is set: tokens must be
+    issued by the issuer for ``{LEGNEXT_PUBLIC_URL}/mcp`` (the verifier checks the audience itself, and the SDK
+    checks it again as the token's resource), carrying LEGNEXT_OAUTH_SCOPES; the SDK serves the Protected
+    Resource Metadata and answers 401/403 with ``WWW-Authenticate`` naming it."""
+    if settings.oauth_issuer is None or settings.resource_url is None:
+        return None
+    from legnext_mcp.server.identity import JwtVerifier  # PyJWT and key handling: only a server that uses them
+
+    verifier = JwtVerifier(settings.oauth_issuer, settings.resource_url)
+    # From strings, so the SDK's settings keep the URLs exactly as configured (an issuer is compared as a string).
+    return verifier, AuthSettings.model_validate({
+        "issuer_url": settings.oauth_issuer, "resource_server_url": settings.resource_url,
+        "required_scopes": list(settings.oauth_scopes) or None, "validate_token_resource": True})

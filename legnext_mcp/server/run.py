@@ -84,6 +84,9 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     if unknown:
         raise ServeError(f"LEGNEXT_RELAY_PRICES names {', '.join(unknown)}, which no job tool runs; use the names of "
                          f"the operations: {', '.join(sorted(price_keys()))}")
+    if transport == "stdio" and settings.user_keys and settings.api_key is None:
+        raise ServeError("LEGNEXT_USER_KEYS=header is for the HTTP transport (each request brings its key in "
+                         "X-Legnext-Api-Key); on stdio set LEGNEXT_API_KEY, or serve with --transport http")
     if transport != "stdio":
         # uvicorn reports a failing lifespan as a traceback; on stdio the lifespan's own open says it in one line
         # (the command line probes first for the sandbox, which writes into the data folder before serving)
@@ -100,7 +103,7 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
                 raise
             raise ServeError(failed.message) from None
         return 0
-    server = build_server(settings)
+    server = build_server(settings, http=True)
     app = http_app(server, settings, host=host, port=port)
     try:
         sock = bind(host, port)
@@ -108,7 +111,9 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         raise ServeError(str(exc)) from None
     shown = f"[{host}]" if ":" in host else host
     print(f"legnext-mcp: Streamable HTTP on http://{shown}:{sock.getsockname()[1]}/mcp"
-          + ("" if settings.http_token is None else " (bearer token required)"), file=sys.stderr)
+          + ("" if settings.http_token is None else " (bearer token required)")
+          + ("" if settings.oauth_issuer is None else f" (OAuth: tokens of {settings.oauth_issuer} for "
+             f"{settings.resource_url})"), file=sys.stderr)
     anyio.run(_until_signal, lambda: _uvicorn(app, sock))
     return 0
 
@@ -208,9 +213,9 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
     """The Streamable HTTP app with Host/Origin checks on every bind and the bearer token where required.
 
     Raises:
-        ServeError: a bind off loopback without LEGNEXT_HTTP_TOKEN.
+        ServeError: a bind off loopback without LEGNEXT_HTTP_TOKEN or LEGNEXT_OAUTH_ISSUER.
     """
-    if not is_loopback_host(host) and settings.http_token is None:
+    if not is_loopback_host(host) and settings.http_token is None and settings.oauth_issuer is None:
         raise ServeError(f"refusing to serve paid tools on {host} without authentication: set LEGNEXT_HTTP_TOKEN (for "
                          "example python -c \"import secrets; print(secrets.token_urlsafe(32))\") and send it as "
                          "'Authorization: Bearer <token>', or bind to 127.0.0.1")

@@ -50,6 +50,7 @@ from legnext_mcp.server.results import (
 from legnext_mcp.server.rows import paid_tool, validate_arguments
 from legnext_mcp.server.session import Session
 from legnext_mcp.service import jobs as service
+from legnext_mcp.service.caller import caller, unknown_job, user_folder
 from legnext_mcp.service.outputs import check_folder
 from legnext_mcp.service.quote import Quote, quote
 from legnext_mcp.service.runtime import Services
@@ -112,7 +113,7 @@ async def describe_job(ctx: Ctx, job: Job, *, saved_files: list[str] | None = No
     svc = state.services
     notes = list(notes or [])
     try:
-        entry = await svc.ledger.get(svc.dialect.name, job.job_id)
+        entry = await svc.ledger.get(svc.dialect.name, job.job_id, user=caller().reads)
     except LedgerError as exc:
         entry = None
         notes.append(f"The local history could not be read ({exc.message}).")
@@ -320,9 +321,25 @@ async def run_job(ctx: Ctx, call: a.ToolArgs, quoted: Annotated[Quote, Resolve(p
 # --- free tools ----------------------------------------------------------------------------------------------
 
 
+async def owned(svc: Services, job_ids: list[str]) -> None:
+    """On a shared server, refuse an id the caller does not own, before anything is asked of the API (someone
+    else's job and an unknown one get the same answer).
+
+    Raises:
+        NotFoundError: the first id the caller does not own.
+    """
+    who = caller()
+    if not who.scoped:
+        return
+    for job_id in job_ids:
+        if await svc.ledger.get(svc.dialect.name, job_id, user=who.user) is None:
+            raise unknown_job(job_id)
+
+
 async def _read(ctx: Ctx, job_id: str, notes: list[str]) -> Job:
     svc = services(ctx)
     try:
+        await owned(svc, [check_job_id(job_id)])
         job = await svc.dialect.get(check_job_id(job_id))
     except LegnextError as exc:
         raise tool_error(exc) from None
@@ -341,6 +358,7 @@ async def wait_for_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     svc = services(ctx)
     try:
         ids = list(dict.fromkeys(check_job_id(job_id) for job_id in call.job_ids))
+        await owned(svc, ids)
     except LegnextError as exc:
         raise tool_error(exc) from None
     # A job another call waits on is read by the poller already: its latest snapshot will do.
@@ -377,9 +395,13 @@ async def save_images(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     assert isinstance(call, a.SaveArgs)
     svc = services(ctx)
     try:
-        target = check_folder(call.folder, svc.settings.output_dir)  # a bad folder costs no request
+        who = caller()
+        base = user_folder(svc.settings.output_dir, who.user) if who.scoped else svc.settings.output_dir
+        target = check_folder(call.folder, base)  # a bad folder costs no request
         check_job_id(call.job_id)
-        entry = await svc.ledger.get(svc.dialect.name, call.job_id)
+        entry = await svc.ledger.get(svc.dialect.name, call.job_id, user=who.reads)
+        if entry is None and who.scoped:
+            raise unknown_job(call.job_id)
     except LegnextError as exc:
         raise tool_error(exc) from None
     notes: list[str] = []
@@ -404,9 +426,12 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     svc = services(ctx)
     name = svc.dialect.name
     limit = call.limit or 20
+    who = caller()
     try:
-        entries = await svc.ledger.recent(name, status=call.status, task_type=call.task_type, limit=limit)
-        unresolved = [] if call.status else await svc.ledger.intents(name, task_type=call.task_type, limit=limit)
+        entries = await svc.ledger.recent(name, status=call.status, task_type=call.task_type, limit=limit,
+                                          user=who.reads)
+        unresolved = [] if call.status else await svc.ledger.intents(name, task_type=call.task_type, limit=limit,
+                                                                     user=who.reads)
     except LegnextError as exc:
         raise tool_error(exc) from None
     running: list[str] = []
@@ -417,6 +442,8 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
             log.info("active jobs unavailable: %s", exc.code)
             active = None
         running = [job.job_id for job in active or []][:50]
+        if who.scoped and not who.own_key:  # a shared key's running jobs are everyone's: show only the caller's
+            running = [job_id for job_id in running if await svc.ledger.get(name, job_id, user=who.user)]
     summary = JobList(count=len(entries), jobs=[
         JobSummary(job_id=e.job.job_id, task_type=e.job.task_type, status=e.job.status.value, prompt=e.prompt,
                    parent_job_id=e.parent_job_id, recorded_at=iso_epoch(e.recorded_at)) for e in entries],

@@ -22,7 +22,7 @@ import anyio
 from legnext_mcp.core import capabilities
 from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncertainError
 from legnext_mcp.core.job import Job
-from legnext_mcp.ledger import NOBODY
+from legnext_mcp.service.caller import caller
 from legnext_mcp.service.quote import DAY_S, Quote, caps
 from legnext_mcp.service.runtime import Services
 
@@ -40,7 +40,7 @@ class UnrecordedJobError(LegnextError):
         self.job = job
 
 
-async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
+async def submit(svc: Services, quoted: Quote, *, user: str | None = None) -> Job:
     """Send ``quoted`` once and return the new job, recorded.
 
     Raises:
@@ -51,6 +51,7 @@ async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
     """
     prepared = quoted.prepared
     op = prepared.operation
+    user = caller().user if user is None else user
     callback, token_hash = callback_for(svc.settings.public_url)
     try:
         intent = await svc.ledger.reserve(
@@ -117,7 +118,7 @@ class Waited:
 async def record(svc: Services, job: Job, notes: list[str]) -> None:
     """Record a snapshot; a ledger failure becomes a note (the job is what matters, and the API still has it)."""
     try:
-        await svc.ledger.record(job)
+        await svc.ledger.record(job, user=caller().user)  # a row already there keeps its owner
     except LedgerError as exc:
         log.error("could not record a snapshot of job %s: %s", job.job_id, exc.message)
         _note(notes, job.job_id, exc.message)
@@ -162,7 +163,7 @@ def percent(svc: Services, job: Job) -> float:
 
 async def _prompt(svc: Services, job: Job) -> str | None:
     try:
-        entry = await svc.ledger.get(svc.dialect.name, job.job_id)
+        entry = await svc.ledger.get(svc.dialect.name, job.job_id, user=caller().reads)
     except LedgerError:
         entry = None
     return (entry.prompt if entry else None) or job.prompt

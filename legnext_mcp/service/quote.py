@@ -17,7 +17,8 @@ from legnext_mcp.core.job import Job
 from legnext_mcp.core.operations import Operation, image_prompt_urls
 from legnext_mcp.core.urls import is_public_url
 from legnext_mcp.dialects.base import Prepared
-from legnext_mcp.ledger import NOBODY, Cap
+from legnext_mcp.ledger import Cap
+from legnext_mcp.service.caller import caller, unknown_job
 from legnext_mcp.service.runtime import Services
 from legnext_mcp.settings import Settings
 
@@ -37,13 +38,17 @@ async def load_parent(svc: Services, job_id: str) -> tuple[Job, str | None]:
     otherwise a fresh read (free), recorded so the next check needs no request.
 
     Raises:
-        LegnextError: NotFoundError for an unknown id, or whatever the read raised.
+        LegnextError: NotFoundError for an unknown id (on a shared server, one the caller does not own), or
+            whatever the read raised.
     """
-    entry = await svc.ledger.get(svc.dialect.name, job_id)
+    who = caller()
+    entry = await svc.ledger.get(svc.dialect.name, job_id, user=who.reads)
+    if entry is None and who.scoped:  # someone else's, or unknown: the same answer, and nothing asked upstream
+        raise unknown_job(job_id)
     if entry is not None and entry.job.is_terminal:
         return entry.job, entry.prompt or entry.job.prompt
     job = await svc.dialect.get(job_id)
-    await svc.ledger.record(job)
+    await svc.ledger.record(job, user=who.user)
     return job, (entry.prompt if entry else None) or job.prompt
 
 
@@ -68,7 +73,7 @@ def check_addresses(svc: Services, op: Operation) -> None:
                 "public https URL and pass that.")
 
 
-async def quote(svc: Services, op: Operation, *, user: str = NOBODY) -> Quote:
+async def quote(svc: Services, op: Operation, *, user: str | None = None) -> Quote:
     """Check, price and budget ``op`` without sending it.
 
     Raises:
@@ -76,6 +81,7 @@ async def quote(svc: Services, op: Operation, *, user: str = NOBODY) -> Quote:
             parent lookup's error.
     """
     dialect = svc.dialect
+    user = caller().user if user is None else user
     if not dialect.supports(type(op)):
         raise LocalValidationError(f"{dialect.unsupported_reason(type(op))}.")
     check_addresses(svc, op)
