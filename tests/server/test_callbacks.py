@@ -58,6 +58,23 @@ async def submitted(r: Replica, sandbox: SandboxApp) -> tuple[str, str]:
     return job_id, url.rsplit("/", 1)[1]
 
 
+async def registered(r: Replica, job_id: str) -> None:
+    """Until a wait has read the job and registered it with the poller (the ledger's reads run in worker threads,
+    which ``wait_all_tasks_blocked`` counts as blocked: it cannot tell)."""
+    with anyio.fail_after(30):
+        while job_id not in poller_of(r.server).watched():  # noqa: ASYNC110 - the poller has no event for it
+            await anyio.sleep(0.005)
+    await anyio.wait_all_tasks_blocked()
+
+
+async def recorded(r: Replica, job_id: str) -> None:
+    """Until the ledger holds the job as completed (the poller records in a worker thread)."""
+    ledger = r.server._sessions[-1].ledger
+    with anyio.fail_after(30):
+        while (entry := await ledger.get("legnext", job_id)) is None or entry.job.status != "completed":  # noqa: ASYNC110
+            await anyio.sleep(0.005)
+
+
 def reads(sandbox: SandboxApp, job_id: str) -> int:
     return sandbox.stats.count("GET", f"/api/v1/job/{job_id}")
 
@@ -73,8 +90,7 @@ async def test_a_callback_wakes_the_wait_with_one_read(tmp_path: Path) -> None:
 
         async with anyio.create_task_group() as group:
             group.start_soon(wait)
-            await anyio.wait_all_tasks_blocked()
-            assert poller_of(r.server).watched() == [job_id]
+            await registered(r, job_id)
             before = reads(sandbox, job_id)
             sandbox.engine.clock.advance(600)  # the job is done at the API; nothing here knows yet
             await anyio.wait_all_tasks_blocked()
@@ -108,11 +124,8 @@ async def test_a_callback_for_a_job_nobody_waits_on_records_it_and_a_replay_afte
         sandbox.engine.clock.advance(600)
         before = reads(sandbox, job_id)
         await r.server.news(token, job_id)
-        await anyio.wait_all_tasks_blocked()
+        await recorded(r, job_id)  # recorded from the read, with nobody waiting
         assert reads(sandbox, job_id) == before + 1
-        listed = await r.client.call_tool("list_jobs", {})
-        row = next(job for job in listed.structured_content["jobs"] if job["job_id"] == job_id)
-        assert row["status"] == "completed"  # recorded from the read, with nobody waiting
         for _ in range(5):  # replayed after the end: the capability died with the job
             await r.server.news(token, job_id)
         await anyio.wait_all_tasks_blocked()
@@ -136,7 +149,7 @@ async def test_the_replica_called_back_reads_once_and_wakes_the_one_that_waits(t
 
         async with anyio.create_task_group() as group:
             group.start_soon(wait)
-            await anyio.wait_all_tasks_blocked()
+            await registered(a, job_id)
             before = reads(sandbox, job_id)
             sandbox.engine.clock.advance(600)
             await b.server.news(token, None)  # the API called the other replica back
