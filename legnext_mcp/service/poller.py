@@ -23,7 +23,7 @@ from typing import Any
 import anyio
 
 from legnext_mcp.core import policy
-from legnext_mcp.core.errors import LegnextError
+from legnext_mcp.core.errors import LegnextError, ServerError
 from legnext_mcp.core.job import Job
 from legnext_mcp.core.waiting import age_of
 from legnext_mcp.dialects.base import Dialect
@@ -186,6 +186,9 @@ class Poller:
                 found = await self.dialect.get_many([e.job.job_id for e in entries])
             except LegnextError as exc:  # the batch read failed after its retries: each job's wait ends with it
                 found = [exc] * len(entries)
+            except Exception as exc:  # a bug reading an answer must end these waits with a message, not the poller
+                log.exception("reading %d job(s) failed", len(entries))
+                found = [ServerError(f"Reading the job failed unexpectedly ({type(exc).__name__}).")] * len(entries)
             finally:
                 REQUEST_KEY.reset(token)
             self.reads += len(entries)

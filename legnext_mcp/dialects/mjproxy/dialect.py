@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
-from pydantic import ValidationError
 
 from legnext_mcp.core import policy
 from legnext_mcp.core.clock import Clock
@@ -200,6 +199,7 @@ def _task(raw: Any) -> Job:
     """
     try:
         return to_job(wire.Task.model_validate(raw))
-    except ValidationError:
+    except (ValueError, TypeError, ArithmeticError) as exc:  # ValidationError too: never a bare exception
+        log.warning("a task the relay sent could not be read: %s", cut(str(exc), 200))
         raise ServerError("The relay sent a task in a shape we could not read. Try again; report it if it "
                           "persists.") from None
