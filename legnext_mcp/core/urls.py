@@ -90,6 +90,25 @@ def is_public_url(value: str) -> bool:
     return True
 
 
+def origin(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of an http(s) URL, the port filled in from the scheme; None for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+
+
+def on_origin(url: str, base: str | None) -> bool:
+    """Whether ``url`` is on the origin of ``base`` (scheme, host and port): the one local place a local API's
+    own files may be fetched from when every other private address is refused."""
+    return base is not None and origin(url) is not None and origin(url) == origin(base)
+
+
 _URL_IN_TEXT = re.compile(r"https?://[^\s,]+", re.IGNORECASE)
 
 

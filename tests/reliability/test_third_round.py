@@ -10,9 +10,19 @@ from typing import Any
 
 import anyio
 import pytest
+from mcp import Client
 
-from legnext_mcp.sandbox.mjproxy.engine import HANG_WORD
-from tests.support import relay_harness, text_of
+from legnext_mcp.core.clock import Clock
+from legnext_mcp.dialects.mjproxy.dialect import MjProxyDialect
+from legnext_mcp.sandbox import Engine, SandboxApp
+from legnext_mcp.sandbox.core.faults import Fault
+from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
+from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as MJ_PROXY_KEY
+from legnext_mcp.sandbox.mjproxy.engine import HANG_WORD, MjProxyEngine
+from legnext_mcp.sandbox.serve import LoopbackSandbox
+from legnext_mcp.server import build_server
+from legnext_mcp.settings import Settings
+from tests.support import FAST, relay_harness, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -75,3 +85,34 @@ async def test_an_unreadable_relay_progress_is_ignored_and_the_paid_call_names_i
         both = await relay.call("wait_for_job", {"job_ids": [job_id, other], "timeout_s": 1})
         assert not both.is_error, text_of(both)
         assert [j["job_id"] for j in both.structured_content["jobs"]] == [job_id, other]
+
+
+# --- 3: a relay on a private address opens no other private address --------------------------------------
+
+
+async def test_a_local_relay_fetches_inline_images_from_its_own_origin_only(tmp_path: Path) -> None:
+    secret = SandboxApp(Engine(time_scale=FAST))  # another service on this machine, serving an image
+    secret.engine.faults.add(Fault("body", count=100, path_prefix="/private/", content_type="image/png",
+                                   size=2000, fill="\x89PNG\r\n\x1a\n"))
+    relay_app = MjProxyApp(MjProxyEngine(time_scale=FAST))
+    with LoopbackSandbox(secret) as other, LoopbackSandbox(relay_app) as relay:
+        settings = Settings(api_key=MJ_PROXY_KEY, dialect="mj-proxy", base_url=f"{relay.origin}/mj-fast",
+                            data_dir=tmp_path / "data", output_dir=tmp_path / "out", soft_deadline_s=10)
+        dialect = MjProxyDialect(MJ_PROXY_KEY, base_url=settings.base_url, clock=Clock(FAST))
+        try:
+            async with Client(build_server(settings, dialect=dialect)) as client:
+                grid = (await client.call_tool("generate_and_wait", {"prompt": "a fox"})).structured_content
+                up = (await client.call_tool("upscale", {"job_id": grid["job_id"], "image_no": 0})).structured_content
+                await client.call_tool("wait_for_job", {"job_ids": [up["job_id"]]})
+                stolen = f"{other.origin}/private/db.png"
+                blend = await client.call_tool("blend", {"image_urls": [stolen, stolen], "aspect_ratio": "1:1"})
+                inpaint = await client.call_tool("inpaint", {"job_id": up["job_id"], "image_no": 0,
+                                                             "mask_url": stolen})
+                for refused in (blend, inpaint):
+                    assert refused.is_error and "not a public address" in text_of(refused), text_of(refused)
+                assert other.app.stats.count() == 0  # the other service was never asked
+                # the relay's own images still go inline
+                own = await client.call_tool("blend", {"image_urls": [grid["grid_url"]] * 2, "aspect_ratio": "1:1"})
+                assert not own.is_error, text_of(own)
+        finally:
+            await dialect.aclose()
