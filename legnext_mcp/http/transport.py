@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from base64 import b64encode
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -78,13 +79,20 @@ class HeaderAuth(httpx2.Auth):
 
 
 class Redactor:
-    """Removes a secret (plain, URL-encoded or base64) from text and from every string of parsed JSON."""
+    """Removes a secret (plain, URL-encoded or base64) from text and from every string of parsed JSON. The plain
+    and URL-encoded forms in any case (an upstream may echo the key upper-cased), base64 of the key as given and
+    of its upper- and lower-case forms (base64 itself is case-sensitive)."""
 
     def __init__(self, secret: str) -> None:
-        forms = {secret, quote(secret, safe=""), b64encode(secret.encode()).decode().rstrip("=")}
-        self._forms = sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+        texts = {f for f in (secret, quote(secret, safe="")) if len(f) >= 4}
+        encoded = {b64encode(form.encode()).decode().rstrip("=") for form in (secret, secret.upper(), secret.lower())}
+        self._any_case = (re.compile("|".join(re.escape(f) for f in sorted(texts, key=len, reverse=True)),
+                                     re.IGNORECASE) if texts else None)
+        self._forms = sorted((f for f in encoded if len(f) >= 4), key=len, reverse=True)
 
     def text(self, value: str) -> str:
+        if self._any_case is not None:
+            value = self._any_case.sub("***", value)
         for form in self._forms:
             if form in value:
                 value = value.replace(form, "***")

@@ -4,7 +4,10 @@ hostile relay that rewrites the simulator's answers, the MCP client in memory, r
 
 from __future__ import annotations
 
+import json
+import logging
 import re
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,7 @@ from legnext_mcp.sandbox.mjproxy.engine import HANG_WORD, MjProxyEngine
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
 from legnext_mcp.settings import Settings
-from tests.support import FAST, relay_harness, text_of
+from tests.support import FAST, loopback_harness, relay_harness, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -116,3 +119,98 @@ async def test_a_local_relay_fetches_inline_images_from_its_own_origin_only(tmp_
                 assert not own.is_error, text_of(own)
         finally:
             await dialect.aclose()
+
+
+# --- 5: only http(s) output URLs, in every dialect -----------------------------------------------------------
+
+HOSTILE_URLS = ["javascript:alert(document.domain)", "data:text/html;base64,PHNjcmlwdD4=", "file:///etc/passwd",
+                "JAVASCRIPT:alert(1)", " javascript:alert(1)", "vbscript:msgbox(1)"]
+
+
+def _only_http(found: Any) -> bool:
+    text = json.dumps(found)
+    return not any(scheme in text.lower() for scheme in ("javascript:", "data:text", "file:", "vbscript:"))
+
+
+async def test_output_urls_that_are_not_http_never_reach_results_resources_or_the_ledger(tmp_path: Path) -> None:
+    async with loopback_harness(tmp_path) as h:
+        done = (await h.call("generate_and_wait", {"prompt": "a fox"})).structured_content
+        answer = {"job_id": done["job_id"], "task_type": "video-diffusion", "status": "completed",
+                  "output": {"image_url": HOSTILE_URLS[0], "image_urls": HOSTILE_URLS[:4],
+                             "video_url": HOSTILE_URLS[2], "video_urls": [*HOSTILE_URLS, done["image_urls"][0]]}}
+        h.sandbox.engine.faults.add(Fault("json", status=200, method="GET", path_prefix="/api/v1/job/",
+                                          payload=json.dumps(answer)))
+        seen = await h.call("get_job", {"job_id": done["job_id"]})
+        assert _only_http(seen.structured_content) and _only_http(text_of(seen)), text_of(seen)
+        assert seen.structured_content["video_urls"] == [done["image_urls"][0]]
+        resource = await h.client.read_resource(f"legnext://jobs/{done['job_id']}")
+        assert _only_http([c.model_dump() for c in resource.contents])
+        db = sqlite3.connect(h.settings.ledger_path)
+        rows = db.execute("SELECT job_json FROM jobs").fetchall()
+        db.close()
+        assert rows and _only_http([r[0] for r in rows])
+
+
+async def test_a_relay_s_hostile_video_urls_are_dropped_too(tmp_path: Path) -> None:
+    def change(path: str, answer: Any) -> Any:
+        for task in answer if isinstance(answer, list) else [answer]:
+            if isinstance(task, dict) and task.get("status") == "SUCCESS":
+                task["action"], task["videoUrl"] = "VIDEO", HOSTILE_URLS[0]
+                task["videoUrls"] = [{"url": url} for url in HOSTILE_URLS]
+        return answer
+
+    async with relay_harness(tmp_path, change=change) as relay:
+        job = await relay.ok("generate_and_wait", {"prompt": "waves"})
+        assert job["status"] == "completed" and job.get("video_urls", []) == [] and _only_http(job)
+
+
+# --- 6: the key echoed in another case form --------------------------------------------------------------
+
+KEY = "sk-Round3-Echo-0123456789abc"
+ECHOES = [KEY.upper(), KEY.lower(), KEY.swapcase()]
+
+
+def _leaks(text: str) -> list[str]:
+    return [form for form in (KEY, *ECHOES) if form in text]
+
+
+async def test_a_key_echoed_in_any_case_is_redacted_everywhere_by_the_legnext_dialect(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    engine = Engine(keys={KEY: 100_000}, time_scale=FAST, seed=5)
+    async with loopback_harness(tmp_path, key=KEY, engine=engine, log_level="DEBUG") as h:
+        echo = {"job_id": "0f8e7a1c-2b3d-4e5f-8a9b-1c2d3e4f5a6b", "task_type": "describe", "status": "failed",
+                "error": {"code": 500, "message": f"upstream said {ECHOES[0]}"},
+                "output": {"description": f"key {ECHOES[1]}", "prompts": [ECHOES[2]]}}
+        h.sandbox.engine.faults.add(Fault("json", status=200, method="GET", path_prefix="/api/v1/job/", count=3,
+                                          payload=json.dumps(echo)))
+        result = await h.call("get_job", {"job_id": echo["job_id"]})
+        resource = await h.client.read_resource(f"legnext://jobs/{echo['job_id']}")
+    shown = text_of(result) + json.dumps(result.structured_content) + json.dumps(
+        [c.model_dump() for c in resource.contents])
+    assert "***" in shown and _leaks(shown) == []
+    assert _leaks(h.settings.ledger_path.read_bytes().decode("latin-1")) == []
+    assert _leaks(caplog.text) == []
+
+
+async def test_a_key_echoed_in_any_case_is_redacted_everywhere_by_the_relay_dialect(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+
+    def change(path: str, answer: Any) -> Any:
+        for task in answer if isinstance(answer, list) else [answer]:
+            if isinstance(task, dict) and "status" in task:
+                task["status"], task["failReason"] = "FAILURE", f"bad key {ECHOES[0]}"
+                task["prompt"] = task["promptEn"] = f"echo {ECHOES[1]}"
+        return answer
+
+    async with relay_harness(tmp_path, key=KEY, change=change, log_level="DEBUG") as relay:
+        relay.app.engine.keys[KEY] = 100_000
+        failed = await relay.call("generate_and_wait", {"prompt": "a fox"})
+        job_id = failed.structured_content["job_id"]
+        resource = await relay.client.read_resource(f"legnext://jobs/{job_id}")
+        shown = text_of(failed) + json.dumps(failed.structured_content) + json.dumps(
+            [c.model_dump() for c in resource.contents])
+        assert failed.is_error and "***" in shown and _leaks(shown) == []
+        assert _leaks(relay.settings.ledger_path.read_bytes().decode("latin-1")) == []
+    assert _leaks(caplog.text) == []
