@@ -12,11 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import pytest
 from mcp import Client
 
 from legnext_mcp.core.clock import Clock
+from legnext_mcp.core.errors import LocalValidationError
+from legnext_mcp.core.urls import is_public_address
 from legnext_mcp.dialects.mjproxy.dialect import MjProxyDialect
+from legnext_mcp.http.download import Downloader
 from legnext_mcp.sandbox import Engine, SandboxApp
 from legnext_mcp.sandbox.core.faults import Fault
 from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
@@ -25,7 +29,7 @@ from legnext_mcp.sandbox.mjproxy.engine import HANG_WORD, MjProxyEngine
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
 from legnext_mcp.settings import Settings
-from tests.support import FAST, loopback_harness, relay_harness, text_of
+from tests.support import FAST, loopback_harness, relay_harness, server_harness, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -214,3 +218,38 @@ async def test_a_key_echoed_in_any_case_is_redacted_everywhere_by_the_relay_dial
         assert failed.is_error and "***" in shown and _leaks(shown) == []
         assert _leaks(relay.settings.ledger_path.read_bytes().decode("latin-1")) == []
     assert _leaks(caplog.text) == []
+
+
+# --- 7: private IPv4 addresses inside IPv6 forms ------------------------------------------------------------
+
+#: 169.254.169.254 (cloud metadata), 10.0.0.5 and 127.0.0.1 as NAT64, 6to4 and IPv4-compatible IPv6 addresses.
+EMBEDDED = ["64:ff9b::a9fe:a9fe", "64:ff9b::10.0.0.5", "2002:a9fe:a9fe::1", "2002:7f00:1::", "::169.254.169.254",
+            "::10.0.0.5", "::ffff:169.254.169.254"]
+
+
+@pytest.mark.parametrize("address", EMBEDDED)
+async def test_a_private_ipv4_address_inside_an_ipv6_form_is_not_public(tmp_path: Path, address: str) -> None:
+    asked: list[str] = []
+
+    def host(request: httpx2.Request) -> httpx2.Response:
+        asked.append(str(request.url))
+        return httpx2.Response(200, headers={"content-type": "image/png"}, content=b"\x89PNG")
+
+    async def resolve(name: str, port: int) -> list[str]:
+        return [address]
+
+    async with Downloader(transport=httpx2.MockTransport(host), resolve=resolve) as d:
+        with pytest.raises(LocalValidationError, match="private"):
+            await d.fetch("https://metadata.example.com/latest")
+        with pytest.raises(LocalValidationError, match="private"):
+            await d.fetch(f"http://[{address}]/latest")
+    assert asked == []
+    async with server_harness(tmp_path) as h:
+        refused = await h.call("describe", {"image_url": f"http://[{address}]/latest/meta-data"})
+        assert refused.is_error and "not a public address" in text_of(refused)
+        assert h.sandbox.stats.count("POST") == 0
+
+
+async def test_public_ipv4_addresses_inside_ipv6_forms_stay_public() -> None:
+    for address in ("64:ff9b::808:808", "2002:808:808::1", "::8.8.8.8", "2606:4700::1111"):
+        assert is_public_address(address), address
