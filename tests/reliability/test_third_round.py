@@ -253,3 +253,49 @@ async def test_a_private_ipv4_address_inside_an_ipv6_form_is_not_public(tmp_path
 async def test_public_ipv4_addresses_inside_ipv6_forms_stay_public() -> None:
     for address in ("64:ff9b::808:808", "2002:808:808::1", "::8.8.8.8", "2606:4700::1111"):
         assert is_public_address(address), address
+
+
+# --- 8: upstream text that reaches the model is capped, and says so -------------------------------------------
+
+
+async def test_three_thousand_long_button_labels_reach_the_model_capped_and_counted(tmp_path: Path) -> None:
+    def change(path: str, answer: Any) -> Any:
+        for task in answer if isinstance(answer, list) else [answer]:
+            if isinstance(task, dict) and task.get("status") == "SUCCESS":
+                task["buttons"] = [{"customId": f"MJ::X::{n}::" + "y" * 300, "label": f"{n}" + "L" * 300}
+                                   for n in range(3000)]
+        return answer
+
+    async with relay_harness(tmp_path, change=change) as relay:
+        grid = await relay.ok("generate_and_wait", {"prompt": "a fox"})
+        for tool, arguments in (("reroll", {"job_id": grid["job_id"]}),
+                                ("upscale", {"job_id": grid["job_id"], "image_no": 0})):
+            refused = await relay.call(tool, arguments)
+            assert refused.is_error and len(text_of(refused)) < 1500, len(text_of(refused))
+            assert "and 2980 more buttons not shown" in text_of(refused) and "characters cut" in text_of(refused)
+        shown = await relay.call("get_job", {"job_id": grid["job_id"]})
+        assert len(text_of(shown) + json.dumps(shown.structured_content)) < 5000
+        resource = await relay.client.read_resource(f"legnext://jobs/{grid['job_id']}")
+        assert len(json.dumps([c.model_dump() for c in resource.contents])) < 5000
+        assert relay.posts("action") == []
+
+
+# --- 9: code 21 "exists" naming an older task ---------------------------------------------------------------
+
+
+async def test_code_21_naming_an_older_task_is_not_this_call_s_result_and_is_kept_as_uncertain(tmp_path: Path) -> None:
+    async with relay_harness(tmp_path, relay_prices={"imagine": 50, "upscale": 30}) as relay:
+        older = await relay.ok("generate_and_wait", {"prompt": "an older lighthouse"})
+        for tool, endpoint, arguments in (("imagine", "imagine", {"prompt": "a new fox"}),
+                                          ("upscale", "action", {"job_id": older["job_id"], "image_no": 2})):
+            relay.app.engine.faults.add(Fault("json", status=200, method="POST",
+                                              path_prefix=f"/mj-fast/mj/submit/{endpoint}",
+                                              payload=json.dumps({"code": 21, "description": "任务已存在",
+                                                                  "result": older["job_id"]})))
+            answer = await relay.call(tool, arguments)
+            assert answer.is_error and not (answer.structured_content or {}).get("job_id"), text_of(answer)
+            assert f"naming task {older['job_id']}" in text_of(answer) and "uncertain" in text_of(answer)
+        listed = await relay.ok("list_jobs", {})
+        assert [j["job_id"] for j in listed["jobs"]] == [older["job_id"]]  # the older job, once; not re-labelled
+        assert {u["task_type"] for u in listed["uncertain"]} == {"diffusion", "upscale"}
+        assert sorted(u["estimated_points"] for u in listed["uncertain"]) == [30, 50]  # counted, as possibly paid
