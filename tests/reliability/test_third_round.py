@@ -6,8 +6,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
+import socket
 import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -299,3 +305,92 @@ async def test_code_21_naming_an_older_task_is_not_this_call_s_result_and_is_kep
         assert [j["job_id"] for j in listed["jobs"]] == [older["job_id"]]  # the older job, once; not re-labelled
         assert {u["task_type"] for u in listed["uncertain"]} == {"diffusion", "upscale"}
         assert sorted(u["estimated_points"] for u in listed["uncertain"]) == [30, 50]  # counted, as possibly paid
+
+
+# --- 10, 12, 13: the HTTP transport --------------------------------------------------------------------------
+
+HELLO = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+    "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+HEADERS = {"accept": "application/json, text/event-stream", "content-type": "application/json"}
+
+
+def _free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def http_server(tmp_path: Path, *args: str, **env: str) -> Iterator[None]:
+    base = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+    process = subprocess.Popen([sys.executable, "-m", "legnext_mcp.cli", "--sandbox", "--transport", "http", *args],
+                               env={**base, "LEGNEXT_DATA_DIR": str(tmp_path / "data"),
+                                    "LEGNEXT_OUTPUT_DIR": str(tmp_path / "out"), **env},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+
+
+async def _listening(url: str) -> None:
+    async with httpx2.AsyncClient(timeout=5) as http:
+        with anyio.fail_after(30):
+            while True:
+                try:
+                    await http.get(url)
+                    return
+                except httpx2.TransportError:
+                    await anyio.sleep(0.05)
+
+
+async def test_one_client_s_abandoned_sessions_leave_room_for_every_other_client(tmp_path: Path) -> None:
+    port, token = _free_port(), "t0ken-for-the-per-client-test-1234"
+    url = f"http://127.0.0.1:{port}/mcp"
+    signed = {**HEADERS, "authorization": f"Bearer {token}"}
+    with http_server(tmp_path, "--port", str(port), LEGNEXT_HTTP_TOKEN=token, LEGNEXT_HTTP_MAX_SESSIONS="20",
+                     LEGNEXT_HTTP_MAX_SESSIONS_PER_CLIENT="5"):
+        await _listening(url)
+        other = httpx2.AsyncHTTPTransport(local_address="127.0.0.2")
+        async with httpx2.AsyncClient(timeout=10) as greedy, httpx2.AsyncClient(timeout=10, transport=other) as fair:
+            opened = [await greedy.post(url, json=HELLO, headers=signed) for _ in range(5)]
+            refused = await greedy.post(url, json=HELLO, headers=signed)
+            welcome = await fair.post(url, json=HELLO, headers=signed)
+            await greedy.delete(url, headers={**signed, "mcp-session-id": opened[0].headers["mcp-session-id"]})
+            again = await greedy.post(url, json=HELLO, headers=signed)
+    assert [r.status_code for r in opened] == [200] * 5
+    assert refused.status_code == 503 and "LEGNEXT_HTTP_MAX_SESSIONS_PER_CLIENT" in refused.text
+    assert welcome.status_code == 200 and welcome.headers.get("mcp-session-id")
+    assert again.status_code == 200  # closing one made room for it
+
+
+async def test_bearer_in_any_case_and_a_wide_bind_answer_to_this_machine_s_names(tmp_path: Path) -> None:
+    port, token = _free_port("0.0.0.0"), "t0ken-for-the-wide-bind-test-1234"  # noqa: S104
+    url = f"http://127.0.0.1:{port}/mcp"
+    with http_server(tmp_path, "--host", "0.0.0.0", "--port", str(port), LEGNEXT_HTTP_TOKEN=token):  # noqa: S104
+        await _listening(url)
+        async with httpx2.AsyncClient(timeout=10) as http:
+            lower = await http.post(url, json=HELLO, headers={**HEADERS, "authorization": f"bearer {token}"})
+            upper = await http.post(url, json=HELLO, headers={**HEADERS, "authorization": f"BEARER {token}"})
+            wrong = await http.post(url, json=HELLO, headers={**HEADERS, "authorization": f"Basic {token}"})
+            signed = {**HEADERS, "authorization": f"Bearer {token}"}
+            by_name = await http.post(url, json=HELLO, headers={**signed, "host": f"{socket.gethostname()}:{port}"})
+            stranger = await http.post(url, json=HELLO, headers={**signed, "host": f"evil.example:{port}"})
+    assert (lower.status_code, upper.status_code, wrong.status_code) == (200, 200, 401)
+    assert by_name.status_code == 200, by_name.text
+    assert stranger.status_code == 421 and "LEGNEXT_HTTP_ALLOWED_HOSTS" in stranger.text
+
+
+async def test_any_loopback_bind_answers_to_its_own_address_without_a_token(tmp_path: Path) -> None:
+    port = _free_port("127.0.0.2")
+    with http_server(tmp_path, "--host", "127.0.0.2", "--port", str(port)):
+        await _listening(f"http://127.0.0.2:{port}/mcp")
+        async with httpx2.AsyncClient(timeout=10) as http:
+            named = await http.post(f"http://127.0.0.2:{port}/mcp", json=HELLO, headers=HEADERS)
+            local = await http.post(f"http://127.0.0.2:{port}/mcp", json=HELLO,
+                                    headers={**HEADERS, "host": f"127.0.0.1:{port}"})
+            stranger = await http.post(f"http://127.0.0.2:{port}/mcp", json=HELLO,
+                                       headers={**HEADERS, "host": f"evil.example:{port}"})
+    assert named.status_code == 200 and local.status_code == 200
+    assert stranger.status_code == 421 and "LEGNEXT_HTTP_ALLOWED_HOSTS" in stranger.text
