@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import re
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -35,7 +36,9 @@ from legnext_mcp.sandbox.mjproxy.engine import HANG_WORD, MjProxyEngine
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from legnext_mcp.server import build_server
 from legnext_mcp.settings import Settings
-from tests.support import FAST, loopback_harness, relay_harness, server_harness, text_of
+from tests.support import FAST, crashed, loopback_harness, relay_harness, server_harness, text_of
+
+SKILL_SCRIPTS = Path(__file__).resolve().parents[2] / "skill" / "legnext-midjourney" / "scripts"
 
 pytestmark = pytest.mark.anyio
 
@@ -394,3 +397,70 @@ async def test_any_loopback_bind_answers_to_its_own_address_without_a_token(tmp_
                                        headers={**HEADERS, "host": f"evil.example:{port}"})
     assert named.status_code == 200 and local.status_code == 200
     assert stranger.status_code == 421 and "LEGNEXT_HTTP_ALLOWED_HOSTS" in stranger.text
+
+
+# --- 11: a folder that cannot be written ---------------------------------------------------------------------
+
+
+async def test_a_planted_link_or_an_unwritable_output_folder_is_one_line_naming_the_folder_and_the_fix(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    async with server_harness(tmp_path) as h:
+        job = (await h.call("generate_and_wait", {"prompt": "a fox"})).structured_content
+        planted = h.settings.output_dir / "trap"
+        planted.mkdir(parents=True)
+        outside = tmp_path / "outside.png"
+        (planted / f"{job['job_id']}_0.png").symlink_to(outside)
+        linked = await h.call("save_images", {"job_id": job["job_id"], "folder": "trap"})
+    async with server_harness(tmp_path / "2", output_dir=blocker / "pictures") as h:
+        job = (await h.call("generate_and_wait", {"prompt": "a fox"})).structured_content
+        under_a_file = await h.call("save_images", {"job_id": job["job_id"]})
+    for refused, folder in ((linked, planted), (under_a_file, blocker / "pictures")):
+        text = text_of(refused)
+        assert refused.is_error and not crashed(refused), text
+        assert f"Could not save into {folder}" in text and "LEGNEXT_OUTPUT_DIR" in text and "\n" not in text.strip()
+    assert not outside.exists() and blocker.read_text() == "not a folder"
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records if r.exc_info]
+
+
+def test_the_skill_s_save_into_a_folder_under_a_file_is_one_line_with_the_job_id(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    key = "sk-skill-save-test-0123456789"
+    with LoopbackSandbox(SandboxApp(Engine(keys={key: 100_000}, time_scale=FAST))) as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+        env.update(LEGNEXT_BASE_URL=api.base_url, LEGNEXT_TIME_SCALE=str(FAST), LEGNEXT_API_KEY=key,
+                   LEGNEXT_DATA_DIR=str(tmp_path / "data"))
+        out = subprocess.run([sys.executable, str(SKILL_SCRIPTS / "generate_and_wait.py"), "a fox", "--save",
+                              str(blocker / "pictures")], env=env, text=True, capture_output=True, timeout=120)
+    assert out.returncode != 0 and "Traceback" not in out.stderr + out.stdout, out.stderr
+    errors = [line for line in out.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and f"Could not save into {blocker / 'pictures'}" in errors[0]
+    assert re.search(r"submitted job [0-9a-f-]{36}", out.stdout), out.stdout  # the paid job is named
+
+
+def test_the_demo_with_an_output_folder_under_a_file_fails_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+    out = subprocess.run([sys.executable, "-m", "legnext_mcp.cli", "demo", "--time-scale", "2000", "--output-dir",
+                          str(blocker / "demo")], env=env, text=True, capture_output=True, timeout=120)
+    assert out.returncode == 1 and "Traceback" not in out.stdout + out.stderr, out.stdout + out.stderr
+    assert "demo failed: save_images failed" in out.stdout
+    assert f"Could not save into {blocker / 'demo'}" in out.stdout and "LEGNEXT_OUTPUT_DIR" in out.stdout
+
+
+def test_ctrl_c_in_the_demo_prints_one_line_not_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+    process = subprocess.Popen([sys.executable, "-m", "legnext_mcp.cli", "demo", "--time-scale", "1",
+                                "--output-dir", str(tmp_path / "demo")], env=env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None
+    for line in process.stdout:  # interrupted once the session is up and a call is running
+        if line.startswith("> describe"):
+            break
+    process.send_signal(signal.SIGINT)
+    rest, err = process.communicate(timeout=60)
+    assert "Traceback" not in rest + err, rest + err
+    assert process.returncode == 130 and "demo interrupted" in rest
