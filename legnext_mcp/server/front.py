@@ -21,7 +21,9 @@ from mcp.server import MCPServer
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver import Context
 from mcp.server.request_state import RequestStateSecurity
+from mcp.shared.exceptions import MCPError
 from mcp_types import (
+    INVALID_PARAMS,
     CallToolResult,
     Completion,
     CompletionArgument,
@@ -140,6 +142,17 @@ class LegnextServer(MCPServer[Session]):
                         context: Context[Session, Any] | None = None) -> CallToolResult | InputRequiredResult:
         return await self.back().call_tool(name, arguments, context if context is not None else Context(
             mcp_server=self))
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
+                         context: Context[Session, Any] | None = None) -> Any:
+        """The SDK's, with a bad request (an unknown prompt, a missing or wrong argument) answered as invalid
+        params naming what to send, not logged as an internal error with a traceback."""
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except MCPError:
+            raise
+        except ValueError as exc:
+            raise MCPError(INVALID_PARAMS, f"{exc}. See prompts/list for the prompt's arguments.") from None
 
     async def _complete(self, ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
                         context: CompletionContext | None) -> Completion | None:

@@ -22,6 +22,8 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
 
 from legnext_mcp.core.clock import Clock
 from legnext_mcp.core.errors import LocalValidationError
@@ -464,3 +466,40 @@ def test_ctrl_c_in_the_demo_prints_one_line_not_a_traceback(tmp_path: Path) -> N
     rest, err = process.communicate(timeout=60)
     assert "Traceback" not in rest + err, rest + err
     assert process.returncode == 130 and "demo interrupted" in rest
+
+
+# --- 14: small messages that misled -------------------------------------------------------------------------
+
+
+async def test_a_job_id_refusal_names_the_service_once(tmp_path: Path) -> None:
+    async with loopback_harness(tmp_path) as h:
+        h.sandbox.engine.faults.add(Fault("json", status=200, method="POST", path_prefix="/api/v1/diffusion",
+                                          payload=json.dumps({"job_id": "../x", "status": "pending"})))
+        result = await h.call("imagine", {"prompt": "a fox"})
+    assert result.is_error and "The Legnext API answered with a malformed job id" in text_of(result)
+    assert not re.search(r"(?i)\bthe the\b", text_of(result))
+
+
+async def test_a_prompt_without_its_required_argument_is_an_invalid_request_not_a_logged_traceback(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    async with server_harness(tmp_path) as h:
+        with pytest.raises(MCPError) as refused:
+            await h.client.get_prompt("craft_prompt", {})
+    assert refused.value.code == INVALID_PARAMS and "subject" in refused.value.message
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--port", "99999"], "choose one from 1 to 65535 with --port"),
+    (["--host", "no-such-host.invalid", "--port", "0"], "choose another with --host"),
+    (["--host", "192.0.2.77", "--port", "0"], "choose another with --host"),  # an address of another machine
+])
+def test_a_bad_port_or_host_is_one_line_naming_the_option_to_change(tmp_path: Path, args: list[str],
+                                                                     words: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+    out = subprocess.run([sys.executable, "-m", "legnext_mcp.cli", "--sandbox", "--transport", "http", *args],
+                         env={**env, "LEGNEXT_HTTP_TOKEN": "a-token-for-the-bind-test-123456",
+                              "LEGNEXT_DATA_DIR": str(tmp_path / "data")},
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert words in out.stderr and "Traceback" not in out.stderr
