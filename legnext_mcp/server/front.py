@@ -62,7 +62,9 @@ def instructions(service: str, names: frozenset[str]) -> str:
     if "describe" in names and "generate_and_wait" in names:
         parts.append("describe(image_url) suggests prompts for generate_and_wait.")
     if "wait_for_job" in names:
-        parts.append("The other job tools (imagine, upscale, ...) submit and return the job_id at once: then "
+        others = [name for name in ("imagine", "upscale", "variation", "pan", "video_diffusion") if name in names]
+        tools = f"The other job tools ({', '.join(others[:3])}, ...)" if others else "Job tools"
+        parts.append(f"{tools} submit and return the job_id at once: then "
                      "wait_for_job(job_ids) gives the result. A wait hands a still-running job back with its id "
                      "before the host's time limit: call wait_for_job again.")
     parts.append("Paid tools say their price" + ("; estimate_cost checks and prices a call without sending it."

@@ -503,3 +503,48 @@ def test_a_bad_port_or_host_is_one_line_naming_the_option_to_change(tmp_path: Pa
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert words in out.stderr and "Traceback" not in out.stderr
+
+
+# --- 19: every suggestion names tools and arguments the running server has ----------------------------------
+
+ALL_TOOLS = {"generate_and_wait", "imagine", "upscale", "variation", "reroll", "describe", "shorten", "blend", "pan",
+             "outpaint", "inpaint", "remix", "edit", "upload_paint", "retexture", "remove_background", "enhance",
+             "enhance_upscale", "video_diffusion", "extend_video", "video_upscale", "wait_for_job", "get_job",
+             "save_images", "list_jobs", "get_balance", "estimate_cost"}
+
+
+def _named_tools(text: str) -> set[str]:
+    return {word for word in re.findall(r"[a-z_]+", text) if word in ALL_TOOLS}
+
+
+@pytest.mark.eras
+async def test_with_the_core_toolset_every_suggestion_names_a_listed_tool(tmp_path: Path, mode: str) -> None:
+    async with server_harness(tmp_path, mode, toolsets=frozenset({"core"})) as h:
+        listed = {tool.name for tool in (await h.client.list_tools()).tools}
+        assert "pan" not in listed and "imagine" not in listed  # the case: fewer tools than the flow knows
+        said = [h.client.instructions or ""]
+        grid = await h.call("generate_and_wait", {"prompt": "a fox"})
+        upscaled = await h.finished("upscale", {"job_id": grid.structured_content["job_id"], "image_no": 0})
+        described = await h.call("describe", {"image_url": "https://example.com/fox.png"})
+        for result in (grid, described):
+            said += [text_of(result), *result.structured_content.get("next_steps", [])]
+        said += upscaled.get("next_steps", [])
+        unlisted = {name for text in said for name in _named_tools(text)} - listed
+        assert unlisted == set(), (unlisted, said)
+
+
+async def test_a_wait_argument_to_a_tool_that_waits_is_answered_truthfully(tmp_path: Path) -> None:
+    async with server_harness(tmp_path) as h:
+        waits = await h.call("generate_and_wait", {"prompt": "a fox", "wait": True})
+        returns = await h.call("imagine", {"prompt": "a fox", "wait": True})
+    assert waits.is_error and "waits for its result itself" in text_of(waits)
+    assert "returns the job_id at once" not in text_of(waits)
+    assert returns.is_error and "imagine submits and returns the job_id at once" in text_of(returns)
+
+
+async def test_the_relay_s_creative_upscale_note_names_the_real_argument(tmp_path: Path) -> None:
+    async with relay_harness(tmp_path) as relay:
+        grid = await relay.ok("generate_and_wait", {"prompt": "a fox"})
+        job = await relay.ok("upscale", {"job_id": grid["job_id"], "image_no": 0, "type": "creative"})
+    notes = " ".join(job.get("notes", []))
+    assert "type='creative'" in notes and "mode=" not in notes
