@@ -548,3 +548,25 @@ async def test_the_relay_s_creative_upscale_note_names_the_real_argument(tmp_pat
         job = await relay.ok("upscale", {"job_id": grid["job_id"], "image_no": 0, "type": "creative"})
     notes = " ".join(job.get("notes", []))
     assert "type='creative'" in notes and "mode=" not in notes
+
+
+# --- 18: a capability one page of the docs states is not refused locally --------------------------------------
+
+
+async def test_fast_and_turbo_in_a_video_prompt_reach_the_api_and_turbo_is_priced_higher(tmp_path: Path) -> None:
+    async with server_harness(tmp_path) as h:
+        grid = (await h.call("generate_and_wait", {"prompt": "waves"})).structured_content["job_id"]
+        plain = await h.call("estimate_cost", {"tool": "video_diffusion", "arguments": {
+            "job_id": grid, "image_no": 0, "prompt": "slow waves"}})
+        turbo = await h.call("estimate_cost", {"tool": "video_diffusion", "arguments": {
+            "job_id": grid, "image_no": 0, "prompt": "slow waves --turbo"}})
+        assert turbo.structured_content["points"] == 2 * plain.structured_content["points"]
+        for speed in ("--fast", "--turbo"):
+            job = await h.finished("video_diffusion", {"job_id": grid, "image_no": 0, "prompt": f"waves {speed}"})
+            assert job["status"] == "completed" and len(job["video_urls"]) == 4
+        posts = h.sandbox.stats.count("POST", "/api/v1/video-diffusion")
+        both = await h.call("video_diffusion", {"job_id": grid, "image_no": 0, "prompt": "waves --fast --turbo"})
+        assert both.is_error and "--fast and --turbo" in text_of(both)
+        assert h.sandbox.stats.count("POST", "/api/v1/video-diffusion") == posts == 2
+        guide = (await h.client.read_resource("legnext://guide/parameters")).contents[0]
+        assert "`--turbo`" in guide.text.split("Video prompts", 1)[1].split("\n")[0]  # type: ignore[union-attr]
