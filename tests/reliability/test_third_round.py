@@ -30,6 +30,7 @@ from legnext_mcp.core.errors import LocalValidationError
 from legnext_mcp.core.urls import is_public_address
 from legnext_mcp.dialects.mjproxy.dialect import MjProxyDialect
 from legnext_mcp.http.download import Downloader
+from legnext_mcp.sandbox import HANG_WORD as LEGNEXT_HANG_WORD
 from legnext_mcp.sandbox import Engine, SandboxApp
 from legnext_mcp.sandbox.core.faults import Fault
 from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
@@ -570,3 +571,24 @@ async def test_fast_and_turbo_in_a_video_prompt_reach_the_api_and_turbo_is_price
         assert h.sandbox.stats.count("POST", "/api/v1/video-diffusion") == posts == 2
         guide = (await h.client.read_resource("legnext://guide/parameters")).contents[0]
         assert "`--turbo`" in guide.text.split("Video prompts", 1)[1].split("\n")[0]  # type: ignore[union-attr]
+
+
+# --- 16: list_jobs shows what a job is now, or says when its status was recorded -----------------------------
+
+
+async def test_list_jobs_reads_unfinished_jobs_again_and_dates_what_it_could_not(tmp_path: Path) -> None:
+    async with server_harness(tmp_path) as h:
+        done_since = (await h.call("imagine", {"prompt": "a fox"})).structured_content["job_id"]
+        running = (await h.call("imagine", {"prompt": f"a cat {LEGNEXT_HANG_WORD}"})).structured_content["job_id"]
+        h.sandbox.engine.clock.advance(3600)  # an hour later the fox finished; nothing here looked at it
+        listed = await h.call("list_jobs", {})
+        status = {j["job_id"]: j for j in listed.structured_content["jobs"]}
+        assert status[done_since]["status"] == "completed" and "status_as_of" not in status[done_since]
+        pending = await h.call("list_jobs", {"status": "pending"})
+        assert done_since not in {j["job_id"] for j in pending.structured_content["jobs"]}
+        h.sandbox.engine.faults.add(Fault("status", status=503, count=50, method="GET"))
+        unread = (await h.call("list_jobs", {})).structured_content["jobs"]
+        stale = next(j for j in unread if j["job_id"] == running)
+        assert stale["status"] != "completed" and stale.get("status_as_of"), stale
+        gets = h.sandbox.stats.count("GET", "/api/v1/job/")
+    assert gets <= 2 + 10  # bounded: at most LIST_REFRESH_READS reads per listing
