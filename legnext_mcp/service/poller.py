@@ -80,6 +80,9 @@ class Poller:
         self._refresh: set[str] = set()
         self._percent: dict[str, float] = {}
         self.reads = 0  # jobs read (each job of a batch counts once): benchmarks and tests look at it
+        #: Told of every job whose visible state changed, once it is recorded (the server publishes
+        #: resource updates for ``legnext://jobs/{id}``); a listener that fails is logged, never the poller's end.
+        self.listeners: list[Callable[[list[Job]], Awaitable[None]]] = []
 
     # --- what waits use -----------------------------------------------------------------------------
 
@@ -206,6 +209,7 @@ class Poller:
                 read.append(entry)
         if changed:  # recorded before any wait learns of it: a call that returns has its job's state on record
             await self.record(changed)
+            await self.announce(changed)
         for entry in read:
             for watch in entry.waiters:
                 watch.changed.set()
@@ -221,6 +225,15 @@ class Poller:
         jobs = [item for item in found if isinstance(item, Job)]
         if jobs:
             await self.record(jobs)
+            await self.announce(jobs)
+
+    async def announce(self, jobs: list[Job]) -> None:
+        """Tell the listeners of ``jobs`` (recorded snapshots that may differ from what a reader had)."""
+        for listener in list(self.listeners):
+            try:
+                await listener(jobs)
+            except Exception:
+                log.exception("a listener to job changes failed")
 
     def _next(self, entry: _Entry, now: float) -> float:
         """When to look next: the job's poll plan, counted from its age, jittered; slower with callbacks."""

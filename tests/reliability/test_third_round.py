@@ -23,6 +23,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from mcp.shared.subscriptions import ResourceUpdated
 from mcp_types import INVALID_PARAMS
 
 from legnext_mcp.core.clock import Clock
@@ -592,3 +593,25 @@ async def test_list_jobs_reads_unfinished_jobs_again_and_dates_what_it_could_not
         assert stale["status"] != "completed" and stale.get("status_as_of"), stale
         gets = h.sandbox.stats.count("GET", "/api/v1/job/")
     assert gets <= 2 + 10  # bounded: at most LIST_REFRESH_READS reads per listing
+
+
+# --- 17: resource subscriptions are sent, not only acknowledged ----------------------------------------------
+
+
+async def test_a_listener_on_a_job_hears_of_its_changes_while_the_server_waits_on_it(tmp_path: Path) -> None:
+    async with server_harness(tmp_path, speed=200) as h:  # a 40 s job: 0.2 s here, several looks
+        job_id = (await h.call("imagine", {"prompt": "a fox"})).structured_content["job_id"]
+        uri = f"legnext://jobs/{job_id}"
+        heard: list[str] = []
+        with anyio.fail_after(30):
+            async with h.client.listen(resource_subscriptions=[uri]) as subscription:
+                assert uri in (subscription.honored.resource_subscriptions or [])
+                waited = await h.call("wait_for_job", {"job_ids": [job_id]})
+                assert waited.structured_content["jobs"][0]["status"] == "completed"
+                async for event in subscription:  # the change to completed was published as it was recorded
+                    assert isinstance(event, ResourceUpdated)
+                    heard.append(event.uri)
+                    break
+            read = await h.client.read_resource(uri)
+        assert heard == [uri]
+        assert "completed" in read.contents[0].text  # type: ignore[union-attr]
