@@ -22,6 +22,7 @@ import anyio
 import httpx2
 import pytest
 from mcp import Client
+from mcp.client.stdio import StdioServerParameters
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated
 from mcp_types import INVALID_PARAMS
@@ -615,3 +616,46 @@ async def test_a_listener_on_a_job_hears_of_its_changes_while_the_server_waits_o
             read = await h.client.read_resource(uri)
         assert heard == [uri]
         assert "completed" in read.contents[0].text  # type: ignore[union-attr]
+
+
+# --- 15: sandbox servers on one data folder share one simulated account --------------------------------------
+
+
+def _sandbox_server(home: Path) -> StdioServerParameters:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
+    env.update(LEGNEXT_DATA_DIR=str(home / "data"), LEGNEXT_OUTPUT_DIR=str(home / "out"))
+    return StdioServerParameters(command=sys.executable, args=["-m", "legnext_mcp.cli", "--sandbox", "--time-scale",
+                                                               "2000"], env=env)
+
+
+async def test_sandbox_servers_on_one_data_folder_share_one_account_at_once_and_after_restarts(tmp_path: Path) -> None:
+    with anyio.fail_after(120):
+        # the second started uses the first's simulator; both exit, then a third starts alone
+        async with Client(_sandbox_server(tmp_path)) as desktop, Client(_sandbox_server(tmp_path)) as code:
+            made = (await desktop.call_tool("generate_and_wait", {"prompt": "a fox"})).structured_content
+            seen = await code.call_tool("get_job", {"job_id": made["job_id"]})
+            assert not seen.is_error, text_of(seen)
+            assert seen.structured_content["status"] == "completed"
+            balance = (await code.call_tool("get_balance", {})).structured_content["available"]
+            assert balance == (await desktop.call_tool("get_balance", {})).structured_content["available"]
+        async with Client(_sandbox_server(tmp_path)) as later:
+            again = await later.call_tool("get_job", {"job_id": made["job_id"]})
+            assert not again.is_error and again.structured_content["status"] == "completed"
+
+
+async def test_when_the_server_running_the_simulator_exits_the_other_takes_over_with_every_job(tmp_path: Path) -> None:
+    with anyio.fail_after(120):
+        async with Client(_sandbox_server(tmp_path)) as code:
+            async with Client(_sandbox_server(tmp_path)) as first:
+                made = (await first.call_tool("generate_and_wait", {"prompt": "a fox"})).structured_content
+            # `first` ran... or used `code`'s simulator; whichever stopped, `code` still reads and makes jobs
+            seen = await code.call_tool("get_job", {"job_id": made["job_id"]})
+            assert not seen.is_error and seen.structured_content["status"] == "completed", text_of(seen)
+            more = await code.call_tool("generate_and_wait", {"prompt": "a cat"})
+            assert not more.is_error, text_of(more)
+        async with Client(_sandbox_server(tmp_path)) as desktop, Client(_sandbox_server(tmp_path)) as inspector:
+            listed = (await desktop.call_tool("list_jobs", {})).structured_content["jobs"]
+            assert {j["status"] for j in listed} == {"completed"} and len(listed) == 2
+            for job in listed:  # every listed job can be read by any server on the folder
+                read = await inspector.call_tool("get_job", {"job_id": job["job_id"]})
+                assert not read.is_error, text_of(read)
