@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from legnext_mcp.server.run import UNAUTHORIZED
+from legnext_mcp.server.guard import UNAUTHORIZED
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -123,7 +123,7 @@ def test_the_python_token_client_of_the_docs_runs_against_a_token_protected_serv
         assert "bearer token required" in server.stderr.readline()  # printed once it listens
         url = f"http://127.0.0.1:{port}/mcp"
         refused = httpx2.post(url, json={}, timeout=10)
-        assert refused.status_code == 401 and refused.content == UNAUTHORIZED
+        assert refused.status_code == 401 and refused.json() == UNAUTHORIZED
         assert "fixed bearer token" in refused.json()["error_description"] and "not OAuth" in refused.text
         run = subprocess.run([sys.executable, str(tmp_path / "token_client.py")], capture_output=True, text=True,
                              timeout=60, env={**env, "LEGNEXT_MCP_URL": url})

@@ -184,3 +184,8 @@ def next_poll_delay(plan: PollPlan, elapsed_s: float, polls_done: int) -> float:
     else:
         delay = min(plan.interval_s, MAX_POLL_INTERVAL_S)
     return delay
+
+
+#: list_jobs reads at most this many unfinished jobs again before listing (free GETs; the rest are shown with
+#: when their status was recorded).
+LIST_REFRESH_READS = 10

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from base64 import b64encode
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -91,16 +92,21 @@ class HeaderAuth(httpx2.Auth):
 
 
 class Redactor:
-    """Removes a secret (plain, URL-encoded or base64) from text and from every string of parsed JSON."""
+    """Removes a secret (plain, URL-encoded or base64) from text and from every string of parsed JSON. The plain
+    and URL-encoded forms in any case (an upstream may echo the key upper-cased), base64 of the key as given and
+    of its upper- and lower-case forms (base64 itself is case-sensitive)."""
 
     def __init__(self, secret: str) -> None:
-        self._forms = sorted(_forms(secret), key=len, reverse=True)
+        self._any_case, self._forms = _patterns(secret)
 
     def text(self, value: str) -> str:
         own = REQUEST_KEY.get()  # the caller's own key, on a server where each request brings one
-        for form in self._forms if own is None else sorted({*self._forms, *_forms(own)}, key=len, reverse=True):
-            if form in value:
-                value = value.replace(form, "***")
+        for any_case, forms in ((self._any_case, self._forms), *([_patterns(own)] if own else [])):
+            if any_case is not None:
+                value = any_case.sub("***", value)
+            for form in forms:
+                if form in value:
+                    value = value.replace(form, "***")
         return value
 
     def tree(self, value: Any) -> Any:
@@ -113,11 +119,14 @@ class Redactor:
         return value
 
 
-def _forms(secret: str) -> set[str]:
-    """How a secret may be written in an answer: as is, URL-encoded, base64; in any letter case."""
-    forms = {secret, quote(secret, safe=""), b64encode(secret.encode()).decode().rstrip("=")}
-    forms |= {f.lower() for f in forms} | {f.upper() for f in forms}
-    return {f for f in forms if len(f) >= 4}
+def _patterns(secret: str) -> tuple[re.Pattern[str] | None, list[str]]:
+    """How a secret may be written in an answer: as is or URL-encoded, in any letter case (one pattern); base64 of
+    it as given, upper- and lower-cased (base64 itself is case-sensitive), longest first."""
+    texts = {f for f in (secret, quote(secret, safe="")) if len(f) >= 4}
+    encoded = {b64encode(form.encode()).decode().rstrip("=") for form in (secret, secret.upper(), secret.lower())}
+    any_case = (re.compile("|".join(re.escape(f) for f in sorted(texts, key=len, reverse=True)), re.IGNORECASE)
+                if texts else None)
+    return any_case, sorted((f for f in encoded if len(f) >= 4), key=len, reverse=True)
 
 
 def error_for_status(profile: ApiProfile, status: int, message: str, *, job_id: str | None = None,

@@ -71,7 +71,9 @@ def instructions(service: str, names: frozenset[str]) -> str:
     if "describe" in names and "generate_and_wait" in names:
         parts.append("describe(image_url) suggests prompts for generate_and_wait.")
     if "wait_for_job" in names:
-        parts.append("The other job tools (imagine, upscale, ...) submit and return the job_id at once: then "
+        others = [name for name in ("imagine", "upscale", "variation", "pan", "video_diffusion") if name in names]
+        tools = f"The other job tools ({', '.join(others[:3])}, ...)" if others else "Job tools"
+        parts.append(f"{tools} submit and return the job_id at once: then "
                      "wait_for_job(job_ids) gives the result. A wait hands a still-running job back with its id "
                      "before the host's time limit: call wait_for_job again.")
     parts.append("Paid tools say their price" + ("; estimate_cost checks and prices a call without sending it."
@@ -192,6 +194,17 @@ class LegnextServer(MCPServer[Session]):
         if self.setup is not None:
             raise ResourceError(self.setup)
         return await super().read_resource(uri, context)
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
+                         context: Context[Session, Any] | None = None) -> Any:
+        """The SDK's, with a bad request (an unknown prompt, a missing or wrong argument) answered as invalid
+        params naming what to send, not logged as an internal error with a traceback."""
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except MCPError:
+            raise
+        except ValueError as exc:
+            raise MCPError(INVALID_PARAMS, f"{exc}. See prompts/list for the prompt's arguments.") from None
 
     async def _complete(self, ref: PromptReference | ResourceTemplateReference, argument: CompletionArgument,
                         context: CompletionContext | None) -> Completion | None:

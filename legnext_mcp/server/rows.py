@@ -154,15 +154,22 @@ def paid_tool(name: str, dialect: Dialect[Any]) -> PaidTool:
 # --- arguments in our words ------------------------------------------------------------------------------
 
 
-def unknown_arguments(tool: str, unknown: list[str], known: list[str]) -> str:
-    """The message for arguments a tool does not have, with the likely intended names."""
+def unknown_arguments(tool: str, unknown: list[str], known: list[str], *, waits: bool = False) -> str:
+    """The message for arguments a tool does not have, with the likely intended names; ``waits``: the tool
+    waits for its job itself (generate_and_wait, describe, shorten)."""
     parts = []
     for key in unknown[:5]:
         close = difflib.get_close_matches(key.lower().replace("-", "_"), known, n=1, cutoff=0.6)
         parts.append(f"{key[:40]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     waiting = {"wait", "timeout_s", "include_preview"} & set(unknown) - set(known)
-    hint = (f" {tool} submits and returns the job_id at once; wait for the result with wait_for_job (it takes "
-            "timeout_s and include_preview)." if waiting else "")
+    if not waiting:
+        hint = ""
+    elif waits:
+        hint = (f" {tool} waits for its result itself (up to the soft deadline); when it hands back a job still "
+                "running, wait_for_job(job_ids=[...]) waits for the rest.")
+    else:
+        hint = (f" {tool} submits and returns the job_id at once; wait for the result with wait_for_job (it takes "
+                "timeout_s and include_preview).")
     return (f"{tool} has no argument {', '.join(parts)}. Nothing was sent. Its arguments are: "
             f"{', '.join(known) or 'none'}.{hint}")
 
@@ -190,7 +197,7 @@ def validate_arguments(spec: PaidTool | FreeTool, raw: Mapping[str, Any]) -> a.T
     model = spec.args
     unknown = [key for key in raw if key not in model.model_fields]
     if unknown:
-        raise ToolError(unknown_arguments(spec.name, unknown, field_order(model)))
+        raise ToolError(unknown_arguments(spec.name, unknown, field_order(model), waits=issubclass(model, a.Waits)))
     try:
         return model.model_validate(coerce(model, raw))
     except ValidationError as exc:

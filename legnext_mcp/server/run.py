@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 import signal
@@ -23,13 +22,14 @@ from urllib.parse import urlsplit
 
 import anyio
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.urls import is_loopback_host
 from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.edge import Edge
 from legnext_mcp.server.front import LegnextServer, build_server
+from legnext_mcp.server.guard import MAX_SESSIONS_PER_CLIENT, BearerToken, Explain, SessionsPerClient, machine_names
 from legnext_mcp.server.manifest import price_keys
 from legnext_mcp.settings import Settings
 from legnext_mcp.sockets import PortTakenError, bind
@@ -199,7 +199,9 @@ def header_deadline_protocol(seconds: float = HEADER_TIMEOUT_S) -> type:
 def allowed_hosts(host: str, port: int) -> tuple[list[str], list[str]]:
     """The Host and Origin values a bind accepts: the address it listens on, and this machine's names."""
     names = {"127.0.0.1", "localhost", "[::1]"}
-    if not is_loopback_host(host) and host not in ("0.0.0.0", "::"):  # noqa: S104
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104  every interface: this machine's own names and addresses
+        names.update(machine_names())
+    else:  # the address bound to, any loopback address included (127.0.0.2 is as local as 127.0.0.1)
         names.add(f"[{host}]" if ":" in host else host)
     extra = [h.strip() for h in os.environ.get("LEGNEXT_HTTP_ALLOWED_HOSTS", "").split(",") if h.strip()]
     names.update(extra)
@@ -231,35 +233,10 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
     inner = server.streamable_http_app(streamable_http_path="/mcp", transport_security=security, host=host,
                                        session_idle_timeout=idle, max_sessions=most,
                                        stateless_http=settings.http_stateless)
-    app: ASGIApp = inner if settings.http_token is None else BearerToken(inner, settings.http_token)
+    per_client = int(os.environ.get("LEGNEXT_HTTP_MAX_SESSIONS_PER_CLIENT") or min(MAX_SESSIONS_PER_CLIENT, most))
+    app: ASGIApp = SessionsPerClient(Explain(inner), per_client=per_client, idle_s=idle)
+    if settings.http_token is not None:
+        app = BearerToken(app, settings.http_token)
     public = urlsplit(settings.public_url) if settings.public_url else None
     return Edge(app, ready=server.ready, trusted=settings.trusted_proxies,
                 news=server.news if public is not None else None, prefixes=("", public.path) if public else ("",))
-
-
-#: A host that gets 401 may start OAuth on its own and report "Dynamic Client Registration rejected": say that this
-#: is a fixed token the client must be configured to send.
-UNAUTHORIZED = (b'{"error": "unauthorized", "error_description": "This server takes a fixed bearer token '
-                b'(LEGNEXT_HTTP_TOKEN), not OAuth: configure your MCP client to send the header '
-                b'Authorization: Bearer <token>."}')
-
-
-class BearerToken:
-    """Refuses requests without ``Authorization: Bearer <token>`` (compared in constant time)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._expected = f"Bearer {token}".encode()
-
-    def __repr__(self) -> str:
-        return "BearerToken(***)"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            given = next((v for k, v in scope.get("headers", []) if k.lower() == b"authorization"), b"")
-            if not hmac.compare_digest(given, self._expected):
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body", "body": UNAUTHORIZED})
-                return
-        await self.app(scope, receive, send)

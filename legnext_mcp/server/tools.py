@@ -26,6 +26,7 @@ from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, 
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field, ValidationError
 
+from legnext_mcp.core import policy
 from legnext_mcp.core.errors import LedgerError, LegnextError, LocalValidationError, NotConfirmedError
 from legnext_mcp.core.ids import check_job_id
 from legnext_mcp.core.job import Job
@@ -427,6 +428,7 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     name = svc.dialect.name
     limit = call.limit or 20
     who = caller()
+    fresh = await refresh_unfinished(svc, call.task_type, who.reads)  # so one that ended long ago is not pending
     try:
         entries = await svc.ledger.recent(name, status=call.status, task_type=call.task_type, limit=limit,
                                           user=who.reads)
@@ -446,12 +448,15 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
             running = [job_id for job_id in running if await svc.ledger.get(name, job_id, user=who.user)]
     summary = JobList(count=len(entries), jobs=[
         JobSummary(job_id=e.job.job_id, task_type=e.job.task_type, status=e.job.status.value, prompt=e.prompt,
-                   parent_job_id=e.parent_job_id, recorded_at=iso_epoch(e.recorded_at)) for e in entries],
+                   parent_job_id=e.parent_job_id, recorded_at=iso_epoch(e.recorded_at),
+                   status_as_of=None if e.job.is_terminal or e.job.job_id in fresh else iso_epoch(e.updated_at))
+        for e in entries],
         uncertain=[UnresolvedSummary(task_type=u.task_type, state="in flight" if u.state == "sending" else "uncertain",
                                      prompt=u.prompt, reason=u.reason or None, estimated_points=u.points,
                                      recorded_at=iso_epoch(u.created_at)) for u in unresolved],
         running_on_account=running)
-    lines = [f"{s.job_id}  {s.task_type:<17} {s.status:<10} {printable(s.prompt or '')[:60]}" for s in summary.jobs]
+    lines = [f"{s.job_id}  {s.task_type:<17} {s.status:<10} {printable(s.prompt or '')[:60]}"
+             + (f"  (status as of {s.status_as_of})" if s.status_as_of else "") for s in summary.jobs]
     lines += [f"{u.state} ({u.recorded_at}): {u.task_type} {printable(u.prompt or '')[:60]!r}: "
               + ("being sent now" if u.state == "in flight" else "may have been created without an id reaching us; "
                  "check the account's job history before submitting it again") for u in summary.uncertain]
@@ -460,6 +465,34 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
         lines.append(f"Also running on the account (not sent from here): {', '.join(others[:10])}")
     text = "\n".join(lines) if lines else "No jobs recorded yet."
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=summary.structured())
+
+
+async def refresh_unfinished(svc: Services, task_type: str | None, user: str | None) -> set[str]:
+    """Read the most recent unfinished jobs (of ``user``, when the caller sees only theirs) again (at most
+    LIST_REFRESH_READS, one batch) and record what they are now; the ids read. A job the poller watches is current
+    already; a failed read leaves the job as recorded (the listing then says when that was)."""
+    name = svc.dialect.name
+    try:
+        unfinished = [entry for status in ("pending", "staged", "processing")
+                      for entry in await svc.ledger.recent(name, status=status, task_type=task_type,
+                                                           limit=policy.LIST_REFRESH_READS, user=user)]
+    except LegnextError:
+        return set()
+    unfinished.sort(key=lambda entry: entry.recorded_at, reverse=True)
+    ids = [e.job.job_id for e in unfinished if svc.poller.snapshot(e.job.job_id) is None]
+    ids = ids[:policy.LIST_REFRESH_READS]
+    if not ids:
+        return set()
+    try:
+        found = await svc.dialect.get_many(ids)
+    except LegnextError as exc:
+        log.info("could not read unfinished jobs for list_jobs: %s", exc.code)
+        return set()
+    read = [job for job in found if isinstance(job, Job)]
+    notes: list[str] = []
+    for job in read:
+        await service.record(svc, job, notes)
+    return {job.job_id for job in read}
 
 
 def iso_epoch(epoch: float) -> str:

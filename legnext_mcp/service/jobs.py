@@ -122,6 +122,7 @@ async def record(svc: Services, job: Job, notes: list[str]) -> None:
     except LedgerError as exc:
         log.error("could not record a snapshot of job %s: %s", job.job_id, exc.message)
         _note(notes, job.job_id, exc.message)
+    await svc.poller.publish([job])  # a read outside the poller (get_job, a wait's first look) counts too
 
 
 def _note(notes: list[str], job_id: str, reason: str) -> None:

@@ -27,7 +27,7 @@ from typing import Any
 import anyio
 
 from legnext_mcp.core import policy
-from legnext_mcp.core.errors import LegnextError
+from legnext_mcp.core.errors import LegnextError, ServerError
 from legnext_mcp.core.job import Job
 from legnext_mcp.core.waiting import age_of
 from legnext_mcp.dialects.base import Dialect
@@ -91,6 +91,9 @@ class Poller:
         self._heard: set[str] = set()  # another process read and recorded them: take the ledger's snapshot
         self._percent: dict[str, float] = {}
         self.reads = 0  # jobs read (each job of a batch counts once): benchmarks and tests look at it
+        #: Told of every job whose visible state changed, once it is recorded (the server publishes
+        #: resource updates for ``legnext://jobs/{id}``); a listener that fails is logged, never the poller's end.
+        self.listeners: list[Callable[[list[Job]], Awaitable[None]]] = []
 
     # --- what waits use -----------------------------------------------------------------------------
 
@@ -209,6 +212,9 @@ class Poller:
                 found = await self.dialect.get_many([e.job.job_id for e in entries])
             except LegnextError as exc:  # the batch read failed after its retries: each job's wait ends with it
                 found = [exc] * len(entries)
+            except Exception as exc:  # a bug reading an answer must end these waits with a message, not the poller
+                log.exception("reading %d job(s) failed", len(entries))
+                found = [ServerError(f"Reading the job failed unexpectedly ({type(exc).__name__}).")] * len(entries)
             finally:
                 REQUEST_KEY.reset(token)
             self.reads += len(entries)
@@ -226,6 +232,7 @@ class Poller:
                 read.append(entry)
         if changed:  # recorded before any wait learns of it: a call that returns has its job's state on record
             await self.record(changed)
+            await self.publish(changed)
         for entry in read:
             for watch in entry.waiters:
                 watch.changed.set()
@@ -242,6 +249,7 @@ class Poller:
         jobs = [item for item in found if isinstance(item, Job)]
         if jobs:
             await self.record(jobs)
+            await self.publish(jobs)
         await self._tell([job.job_id for job in jobs])
 
     async def _recall(self, job_ids: list[str]) -> None:
@@ -252,13 +260,16 @@ class Poller:
         except LegnextError as exc:  # the schedule still reads it in time
             log.info("could not take %d job(s) from the ledger: %s", len(job_ids), exc.code)
             return
+        changed = []
         for job in jobs:
             entry = self._entries.get(job.job_id)
             if entry is None or entry.job.is_terminal or _visible(job) == _visible(entry.job):
                 continue
             entry.job = job
+            changed.append(job)
             for watch in entry.waiters:
                 watch.changed.set()
+        await self.publish(changed)
 
     async def _tell(self, job_ids: list[str]) -> None:
         told = [job_id for job_id in job_ids if job_id in self._told]
@@ -270,6 +281,14 @@ class Poller:
                 await self.announce(told)
             except LegnextError as exc:  # the others' own schedules still read it
                 log.info("could not tell other processes of %d job(s): %s", len(told), exc.code)
+
+    async def publish(self, jobs: list[Job]) -> None:
+        """Tell the listeners of ``jobs`` (recorded snapshots that may differ from what a reader had)."""
+        for listener in list(self.listeners):
+            try:
+                await listener(jobs)
+            except Exception:
+                log.exception("a listener to job changes failed")
 
     def _next(self, entry: _Entry, now: float) -> float:
         """When to look next: the job's poll plan, counted from its age, jittered; with callbacks, the fallback."""

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from legnext_mcp.core.errors import BudgetExceededError, LocalValidationError
 from legnext_mcp.core.job import Job
 from legnext_mcp.core.operations import Operation, image_prompt_urls
-from legnext_mcp.core.urls import is_public_url
+from legnext_mcp.core.urls import is_public_url, on_origin
 from legnext_mcp.dialects.base import Prepared
 from legnext_mcp.ledger import Cap
 from legnext_mcp.service.caller import caller, unknown_job
@@ -55,18 +55,18 @@ async def load_parent(svc: Services, job_id: str) -> tuple[Job, str | None]:
 def check_addresses(svc: Services, op: Operation) -> None:
     """Refuse image URLs that carry credentials (the API would pass them on to wherever it fetches), and
     URLs on private, loopback or link-local addresses: the API's servers cannot reach them, and the URL
-    would leak an internal address. Allowed when the API itself is local (the sandbox serves its own images
-    from 127.0.0.1).
+    would leak an internal address. A local API (the sandbox, a relay on this machine) may be given URLs on its
+    own origin (the sandbox serves its own images from 127.0.0.1), and no other private address.
 
     Raises:
         LocalValidationError: naming the URL and what to do instead.
     """
-    local_api = not is_public_url(svc.dialect.base_url)
+    base = svc.dialect.base_url
     for url in [*op.fetched_urls(), *image_prompt_urls(op)]:
         if "@" in urlsplit(url).netloc:
             raise LocalValidationError(f"{url.split('@', 1)[-1][:80]!r}: an image URL must not carry a user name or "
                                        "password (user:pass@). Use a public URL without credentials.")
-        if not local_api and not is_public_url(url):
+        if not is_public_url(url) and not on_origin(url, base):
             raise LocalValidationError(
                 f"{url[:100]} is not a public address (localhost, a private network or link-local); "
                 f"{svc.dialect.service} fetches images from the internet and cannot reach it. Put the image at a "

@@ -245,6 +245,11 @@ class Engine:
                        if j.key == key and not j.rejected and j.status(now) not in ("completed", "failed")]
             return {"code": 200, "message": "success", "data": running}
 
+    @property
+    def instance(self) -> str:
+        """A public name of this simulated account (a digest of its secret; the secret itself stays here)."""
+        return hashlib.sha256(b"legnext-sandbox-instance:" + self._secret).hexdigest()[:32]
+
     def remember_port(self, port: int) -> None:
         self.preferred_port = port
         self._persist()
