@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from legnext_mcp import __version__
 from legnext_mcp.dialects import DIALECTS
-from legnext_mcp.settings import Settings, SettingsError
+from legnext_mcp.settings import Settings, SettingsError, missing_key_message
 
 DEFAULT_SANDBOX_SCALE = 20.0  # a documented ~40 s image job finishes in about 2 s
 EXIT_CONFIG = 2
@@ -31,9 +31,14 @@ def _fail(message: str) -> int:
 def _serve(args: argparse.Namespace) -> int:
     try:
         settings = Settings.from_env(sandbox=args.sandbox, time_scale=args.time_scale if args.sandbox else 1.0,
-                                     dialect=args.dialect)
+                                     dialect=args.dialect, require_key=False)
     except SettingsError as exc:
         return _fail(str(exc))
+    if settings.needs_key:
+        # Started by a host without a key: serve anyway, so the model can tell the user the fix (every tool
+        # answers it); a host shows stderr only in its logs.
+        print(f"legnext-mcp: {missing_key_message(settings.dialect)} Serving in setup mode: every tool answers "
+              "this until the key is set.", file=sys.stderr, flush=True)
     # stdout is the MCP channel on stdio: logs go to stderr only.
     logging.basicConfig(stream=sys.stderr, level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

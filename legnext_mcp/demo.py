@@ -82,7 +82,26 @@ def run_demo(*, time_scale: float, output_dir: str | None, dialect: str = "legne
     with tempfile.TemporaryDirectory(prefix="legnext-demo-data-") as data:
         try:
             anyio.run(_demo, time_scale, target.resolve(), Path(data), dialect)
-        except RuntimeError as exc:
-            print(f"demo failed: {exc}", flush=True)
+        except KeyboardInterrupt:
+            print("demo interrupted (Ctrl-C); nothing real was spent: it ran on the simulator.", flush=True)
+            return 130
+        except (RuntimeError, BaseExceptionGroup) as exc:  # the client's task group wraps what a call raised
+            failed = _failure(exc)
+            if failed is None:
+                raise
+            print(f"demo failed: {failed}", flush=True)
             return 1
     return 0
+
+
+def _failure(exc: BaseException) -> RuntimeError | None:
+    """The demo's own failure (a call that failed, already printed above it) inside ``exc``, if that is what
+    ended it."""
+    if isinstance(exc, RuntimeError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _failure(inner)
+            if found is not None:
+                return found
+    return None

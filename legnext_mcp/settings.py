@@ -51,6 +51,37 @@ def _pictures_dir(env: Mapping[str, str]) -> Path:
     return Path(env.get("XDG_PICTURES_DIR") or home / "Pictures") / "legnext"
 
 
+def missing_key_message(dialect: str = "legnext", *, fix: str = "run with --sandbox") -> str:
+    """One line: the key is missing, where to get one, where to set it, and how to try without one (``fix``:
+    the server's ``--sandbox``; the skill scripts name ``legnext-mcp sandbox``)."""
+    where = ("Get a key at https://legnext.ai/app/api-keys" if dialect == "legnext"
+             else "Use the key your relay gave you")
+    return (f"LEGNEXT_API_KEY is not set. {where} and set it in the environment (or in your MCP host's config for "
+            f"this server), or {fix} to try everything on the built-in simulator without a key.")
+
+
+#: What a host leaves when an optional field of its config form was left empty: Claude Desktop passes a bundle's
+#: ``${user_config.X}`` through literally (mcpb's getMcpConfigForManifest keeps unknown variables).
+_UNFILLED = re.compile(r"\$\{[^}]*\}")
+
+
+def _filled(env: Mapping[str, str]) -> Mapping[str, str]:
+    """The environment without LEGNEXT_* values that are an unfilled ``${...}`` placeholder (as if unset)."""
+    unfilled = [name for name, value in env.items()
+                if name.startswith("LEGNEXT_") and _UNFILLED.fullmatch(value.strip())]
+    return env if not unfilled else {k: v for k, v in env.items() if k not in unfilled}
+
+
+def _folder(env: Mapping[str, str], name: str) -> Path | None:
+    """A folder setting, with ``~`` and ``${HOME}`` expanded (a bundle's default folder is ``${HOME}/...``, which
+    Claude Desktop does not expand inside a user_config default)."""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    home = env.get("HOME") or str(Path.home())
+    return Path(raw.replace("${HOME}", home)).expanduser()
+
+
 def _float(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
     raw = env.get(name)
     if raw is None or not raw.strip():
@@ -146,6 +177,68 @@ def _database_url(env: Mapping[str, str]) -> str | None:
     return raw
 
 
+def _user_keys(env: Mapping[str, str]) -> bool:
+    """LEGNEXT_USER_KEYS: ``header`` or unset.
+
+    Raises:
+        SettingsError: any other value.
+    """
+    raw = (env.get("LEGNEXT_USER_KEYS") or "").strip().lower()
+    if raw not in ("", "header"):
+        raise SettingsError(f"LEGNEXT_USER_KEYS must be 'header' (each request brings its user's key in "
+                            f"X-Legnext-Api-Key) or unset (the server's LEGNEXT_API_KEY pays), got {raw[:20]!r}")
+    return raw == "header"
+
+
+def _user_key_secret(env: Mapping[str, str], user_keys: bool) -> str | None:
+    """LEGNEXT_USER_KEY_SECRET: required with per-user keys, at least 32 bytes.
+
+    Raises:
+        SettingsError: missing in header mode, or too short.
+    """
+    raw = (env.get("LEGNEXT_USER_KEY_SECRET") or "").strip() or None
+    if raw is None and user_keys:
+        raise SettingsError("LEGNEXT_USER_KEYS=header needs LEGNEXT_USER_KEY_SECRET (the same on every replica: users "
+                            "are told apart by a keyed hash of their key); make one with: "
+                            "python -c \"import secrets; print(secrets.token_hex(32))\"")
+    if raw is not None and len(raw.encode()) < 32:
+        raise SettingsError("LEGNEXT_USER_KEY_SECRET must be at least 32 bytes; make one with: "
+                            "python -c \"import secrets; print(secrets.token_hex(32))\"")
+    return raw
+
+
+def _oauth(env: Mapping[str, str], public_url: str | None, token: str | None) -> tuple[str | None, tuple[str, ...]]:
+    """LEGNEXT_OAUTH_ISSUER and LEGNEXT_OAUTH_SCOPES.
+
+    Raises:
+        SettingsError: an issuer that is not an https URL (http only on this machine), without LEGNEXT_PUBLIC_URL,
+            or beside LEGNEXT_HTTP_TOKEN; scopes without an issuer.
+    """
+    issuer = (env.get("LEGNEXT_OAUTH_ISSUER") or "").strip().rstrip("/") or None
+    scopes = tuple(s for s in re.split(r"[\s,]+", env.get("LEGNEXT_OAUTH_SCOPES") or "") if s)
+    if issuer is None:
+        if scopes:
+            raise SettingsError("LEGNEXT_OAUTH_SCOPES is set without LEGNEXT_OAUTH_ISSUER; set the issuer too, or "
+                                "unset the scopes")
+        return None, ()
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password \
+            or parts.query or parts.fragment:
+        raise SettingsError(f"LEGNEXT_OAUTH_ISSUER must be the authorization server's issuer URL, such as "
+                            f"https://login.example.com/realms/team, got {issuer[:80]!r}")
+    if parts.scheme == "http" and not is_loopback_url(issuer):
+        raise SettingsError("LEGNEXT_OAUTH_ISSUER must be https off this machine (its keys decide who is who)")
+    if public_url is None:
+        raise SettingsError("LEGNEXT_OAUTH_ISSUER needs LEGNEXT_PUBLIC_URL (this server's base URL as users reach "
+                            "it): tokens must be issued for {LEGNEXT_PUBLIC_URL}/mcp")
+    if token is not None:
+        raise SettingsError("LEGNEXT_OAUTH_ISSUER and LEGNEXT_HTTP_TOKEN are exclusive: users sign in through the "
+                            "issuer; unset LEGNEXT_HTTP_TOKEN")
+    if any(any(ord(c) < 33 or c in '"\\' for c in scope) or not scope.isascii() for scope in scopes):
+        raise SettingsError("LEGNEXT_OAUTH_SCOPES must be scope names separated by spaces or commas")
+    return issuer, scopes
+
+
 def parse_prices(raw: str) -> dict[str, int]:
     """``imagine=50,upscale=20`` -> {tool: price}; a relay's prices in its own units.
 
@@ -211,6 +304,24 @@ class Settings:
     relay_price_unit: str = "credits"
     #: Add resource_link blocks to results (off: several clients break on them; see README).
     resource_links: bool = False
+    #: OAuth 2.1 resource-server mode (HTTP): the authorization server whose JWT access tokens identify users.
+    oauth_issuer: str | None = None
+    #: Scopes every token must carry (OAuth mode).
+    oauth_scopes: tuple[str, ...] = ()
+    #: Each request brings its user's API key in ``X-Legnext-Api-Key`` (LEGNEXT_USER_KEYS=header).
+    user_keys: bool = False
+    #: The secret a user's key is hashed with into their user id when no OAuth identity names them.
+    user_key_secret: str | None = field(default=None, repr=False)
+
+    @property
+    def resource_url(self) -> str | None:
+        """The MCP endpoint as users reach it: the OAuth resource (token audience, Protected Resource Metadata)."""
+        return None if self.public_url is None else f"{self.public_url}/mcp"
+
+    @property
+    def several_people(self) -> bool:
+        """Whether calls come from several identities, each of whom sees only their own jobs and budget."""
+        return self.oauth_issuer is not None or self.user_keys
     #: Folders whose pictures may be used as inputs (absolute paths or file:// URLs). Empty: the output folder only.
     input_roots: tuple[Path, ...] = ()
     #: Largest local picture accepted as an input.
@@ -231,23 +342,21 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, sandbox: bool = False, time_scale: float = 1.0,
-                 dialect: str | None = None) -> Settings:
-        """Read ``LEGNEXT_*`` variables.
+                 dialect: str | None = None, require_key: bool = True) -> Settings:
+        """Read ``LEGNEXT_*`` variables. ``require_key=False``: a missing key is not an error (the server then
+        starts in setup mode, ``needs_key``); every other setting is still checked.
 
         Raises:
             SettingsError: a missing key (unless sandbox), a key or base URL that cannot be right, bad values.
         """
-        env = os.environ if env is None else env
+        env = _filled(os.environ if env is None else env)
         chosen = (dialect or env.get("LEGNEXT_DIALECT") or "legnext").strip().lower()
         if chosen not in DIALECTS:
             raise SettingsError(f"LEGNEXT_DIALECT must be one of {', '.join(DIALECTS)}, got {chosen[:30]!r}")
         key = (env.get("LEGNEXT_API_KEY") or "").strip() or None
-        if key is None and not sandbox:
-            where = ("Get a key at https://legnext.ai/app/api-keys" if chosen == "legnext"
-                     else "Use the key your relay gave you")
-            raise SettingsError(f"LEGNEXT_API_KEY is not set. {where} and set it in the environment (or in your MCP "
-                                "host's config), or run with --sandbox to try everything on the built-in simulator "
-                                "without a key.")
+        user_keys = _user_keys(env)
+        if key is None and not sandbox and require_key and not user_keys:
+            raise SettingsError(missing_key_message(chosen))
         if key is not None and not sandbox:
             try:
                 key = check_key(key, dialect=chosen)
@@ -290,8 +399,10 @@ class Settings:
                 raise SettingsError(f"LEGNEXT_TRUSTED_PROXIES must list addresses or networks (10.0.0.0/8), got "
                                     f"{proxy[:40]!r}") from None
         public_url = _public_url(env)
-        data_dir = Path(env["LEGNEXT_DATA_DIR"]) if env.get("LEGNEXT_DATA_DIR") else _user_data_dir(env)
-        output_dir = Path(env["LEGNEXT_OUTPUT_DIR"]) if env.get("LEGNEXT_OUTPUT_DIR") else _pictures_dir(env)
+        issuer, scopes = _oauth(env, public_url, token)
+        secret = _user_key_secret(env, user_keys)
+        data_dir = _folder(env, "LEGNEXT_DATA_DIR") or _user_data_dir(env)
+        output_dir = _folder(env, "LEGNEXT_OUTPUT_DIR") or _pictures_dir(env)
         return cls(
             api_key=key, dialect=chosen, base_url=base_url,
             data_dir=data_dir.expanduser().resolve(), output_dir=output_dir.expanduser().resolve(),
@@ -308,7 +419,8 @@ class Settings:
             relay_price_unit=(env.get("LEGNEXT_RELAY_PRICE_UNIT") or "credits").strip()[:20] or "credits",
             resource_links=_flag(env, "LEGNEXT_RESOURCE_LINKS"), database_url=database_url,
             http_stateless=_flag(env, "LEGNEXT_HTTP_STATELESS"), request_state_keys=keys, trusted_proxies=proxies,
-            public_url=public_url,
+            public_url=public_url, oauth_issuer=issuer, oauth_scopes=scopes, user_keys=user_keys,
+            user_key_secret=secret,
             input_roots=_input_roots(env),
             input_max_bytes=int(_float(env, "LEGNEXT_INPUT_MAX_BYTES", DEFAULT_INPUT_MAX_BYTES, 1_000, 100_000_000)),
             upload_url=_upload_url(env),
@@ -332,6 +444,13 @@ class Settings:
             raise SettingsError(f"LEGNEXT_BASE_URL {base_url[:80]!r} is plain http: the key would cross the network "
                                 "unencrypted. Use https (plain http is allowed only on this machine).")
         return base_url
+
+    @property
+    def needs_key(self) -> bool:
+        """No key and no simulator: the server starts, lists its tools and answers every call with how to set the
+        key (``missing_key_message``), so a host shows the user the fix instead of a dead connection. Not when
+        each request brings its key (LEGNEXT_USER_KEYS=header)."""
+        return self.api_key is None and not self.sandbox and not self.user_keys
 
     @property
     def ledger_path(self) -> Path:

@@ -97,9 +97,16 @@ def settings(dialect: str | None = None) -> Settings:
         UsageError: a missing key, an 'lnx_' prototype key, a bad base URL or value (nothing is sent).
     """
     try:
-        return Settings.from_env(environment(), dialect=dialect)
+        config = Settings.from_env(environment(), dialect=dialect, require_key=False)
     except SettingsError as exc:
         raise UsageError(str(exc)) from None
+    if config.needs_key:  # the server's hint names its --sandbox flag, which the scripts do not have
+        where = ("Get a key at https://legnext.ai/app/api-keys" if config.dialect == "legnext"
+                 else "Use the key your relay gave you")
+        raise UsageError(f"LEGNEXT_API_KEY is not set. {where} and set it in the environment or in a .env file (in "
+                         "this folder or the skill's); or start the simulator with 'legnext-mcp sandbox' and export "
+                         "the settings it prints, to try everything without a key.")
+    return config
 
 
 def mask(key: str) -> str:
@@ -161,8 +168,15 @@ async def wait(svc: Services, job: Job, timeout: float,
     return final
 
 
-def run(main: Callable[[Services], Awaitable[int]], *, as_json: bool, dialect: str | None = None) -> int:
-    """Run ``main`` with the services; map every failure to its exit code and one clear message on stderr."""
+def nothing_sent(problems: str) -> str:
+    """Problems found before sending, ending once with "Nothing was sent." (a rule's own message may say it too)."""
+    return problems.replace(" Nothing was sent.", "").rstrip(". ") + ". Nothing was sent."
+
+
+def run(main: Callable[[Services], Awaitable[int]], *, as_json: bool, dialect: str | None = None,
+        names: Mapping[str, str] | None = None) -> int:
+    """Run ``main`` with the services; map every failure to its exit code and one clear message on stderr.
+    ``names``: the script's flag or argument for each field a problem may name (``index`` is ``--image``)."""
 
     def fail(code: int, message: str, extra: dict[str, Any] | None = None) -> int:
         if as_json:
@@ -187,7 +201,7 @@ def run(main: Callable[[Services], Awaitable[int]], *, as_json: bool, dialect: s
     except LocalValidationError as exc:
         return fail(EXIT_USAGE, str(exc))
     except ValidationError as exc:
-        return fail(EXIT_USAGE, f"{describe(exc)}. Nothing was sent.")
+        return fail(EXIT_USAGE, nothing_sent(describe(exc, names=names)))
     except LegnextError as exc:
         return fail(EXIT_API, str(exc))
     except KeyboardInterrupt:

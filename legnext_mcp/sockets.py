@@ -7,6 +7,7 @@ for the client's delayed ACK.
 
 from __future__ import annotations
 
+import errno
 import socket
 
 
@@ -30,6 +31,10 @@ def bind(host: str, port: int) -> socket.socket:
         sock.listen(1024)
     except OSError as exc:
         sock.close()
+        if isinstance(exc, socket.gaierror) or exc.errno == errno.EADDRNOTAVAIL:  # the host, not the port
+            raise PortTakenError(f"cannot listen on {host} ({exc.strerror}): it is not a name or address of this "
+                                 "machine; choose another with --host (127.0.0.1 for this machine only, 0.0.0.0 for "
+                                 "every interface)") from None
         raise PortTakenError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another with --port "
                              "(or --port 0 for any free port)") from None
     return sock

@@ -115,5 +115,6 @@ VIDEO_RULES: list[tuple[str, str, str, tuple[str, ...]]] = [
     ("video motion", f"{URL} a wave --motion high", f"{URL} a wave --motion 3", ("--motion", "low, high")),
     ("video batch", f"{URL} a wave --bs 2 --loop", f"{URL} a wave --bs 3", ("--bs", "1, 2, 4")),
     ("video flags only", f"{URL} a wave --raw --end {URL}", f"{URL} a wave --ar 16:9", ("--ar", "video")),
+    ("video speed modes", f"{URL} a wave --turbo --bs 1", f"{URL} a wave --fast --turbo", ("--fast", "--turbo")),
     ("video end frame is a URL", f"{URL} a wave --end {URL}", f"{URL} a wave --end file:///etc/passwd", ("--end",)),
 ]

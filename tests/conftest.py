@@ -19,8 +19,9 @@ from tests.support import FAST, make_client
 #: A PostgreSQL server for the tests that need one, brought or found (tests/pg.py).
 pytest_plugins = ["tests.pg"]
 #: Run by .ci/run on their own: the compat suite in an environment of its own with the frameworks
-#: (tests/compat/conftest.py), the browser test with Chromium and Playwright (tests/browser/conftest.py).
-collect_ignore = ["compat", "browser"]
+#: (tests/compat/conftest.py), the browser test with Chromium and Playwright (tests/browser/conftest.py), the
+#: release suite with the built artifacts, uv and node (tests/release/conftest.py).
+collect_ignore = ["compat", "browser", "release"]
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

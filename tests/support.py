@@ -12,7 +12,7 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -245,14 +245,47 @@ class Relay:
                 if r.method == "POST" and r.path.endswith(f"/mj/submit/{name}")]
 
 
+class Rewrite:
+    """A hostile upstream: the simulator's JSON answers passed through ``change(path, answer)`` first (a relay
+    or an API that answers in shapes and values the docs never promised)."""
+
+    def __init__(self, app: Any, change: Callable[[str, Any], Any]) -> None:
+        self.app = app
+        self.change = change
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        body = bytearray()
+
+        async def capture(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                body.extend(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        content = bytes(body)
+        if any(k.lower() == b"content-type" and b"json" in v for k, v in headers) and content:
+            content = json.dumps(self.change(scope["path"], json.loads(content))).encode()
+        await send({"type": "http.response.start", "status": start["status"],
+                    "headers": [*headers, (b"content-length", str(len(content)).encode())]})
+        await send({"type": "http.response.body", "body": content})
+
+
 @asynccontextmanager
 async def relay_harness(tmp_path: Path, mode: str = "auto", *, flavor: str = "new-api", key: str = MJ_PROXY_KEY,
-                        speed: float = FAST, **overrides: Any) -> AsyncIterator[Relay]:
-    """A server on a fresh relay simulator (``speed`` times real time) behind the ``/mj-fast`` prefix."""
+                        speed: float = FAST, change: Callable[[str, Any], Any] | None = None,
+                        **overrides: Any) -> AsyncIterator[Relay]:
+    """A server on a fresh relay simulator (``speed`` times real time) behind the ``/mj-fast`` prefix; with
+    ``change``, every JSON answer passes through it first (a hostile relay)."""
     app = MjProxyApp(MjProxyEngine(time_scale=speed, flavor=flavor))  # type: ignore[arg-type]
     settings = replace(Settings(api_key=key, dialect="mj-proxy", base_url=MJ_PROXY_BASE, data_dir=tmp_path / "data",
                                 output_dir=tmp_path / "out", soft_deadline_s=10), **overrides)
-    transport = httpx2.ASGITransport(app)
+    transport = httpx2.ASGITransport(Rewrite(app, change) if change else app)
     dialect = MjProxyDialect(key, base_url=MJ_PROXY_BASE, prices=settings.relay_prices, unit=settings.relay_price_unit,
                              transport=transport, download_transport=transport, clock=Clock(speed))
     try:

@@ -165,13 +165,19 @@ def _wait_for(port: int, seconds: float = 10.0) -> None:
 
 
 @contextmanager
-def replicas(envs: list[dict[str, str]]) -> Iterator[tuple[list[subprocess.Popen[bytes]], list[int]]]:
-    """One ``legnext-mcp --transport http`` per environment, each on a free port, ready (``/readyz``) when this
-    yields (the processes and their ports); stopped with SIGTERM after."""
-    ports = [free_port() for _ in envs]
+def replicas(envs: list[dict[str, str]], ports: list[int] | None = None, *, logs: Path | None = None,
+             ) -> Iterator[tuple[list[subprocess.Popen[bytes]], list[int]]]:
+    """One ``legnext-mcp --transport http`` per environment, each on a free port (or the given ones), ready
+    (``/readyz``) when this yields (the processes and their ports); stopped with SIGTERM after. ``logs``: a folder
+    their stderr is written to (``replica-N.log``), for tests that read what the replicas logged."""
+    ports = ports or [free_port() for _ in envs]
+    sinks: list[Any] = []
+    if logs is not None:
+        logs.mkdir(parents=True, exist_ok=True)
+        sinks = [(logs / f"replica-{n}.log").open("wb") for n in range(len(envs))]
     processes = [subprocess.Popen([sys.executable, "-m", "legnext_mcp.cli", "--transport", "http", "--port", str(port)],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-                 for port, env in zip(ports, envs, strict=True)]
+                                  env=env, stdout=subprocess.DEVNULL, stderr=sinks[n] if sinks else subprocess.PIPE)
+                 for n, (port, env) in enumerate(zip(ports, envs, strict=True))]
     try:
         for port, process in zip(ports, processes, strict=True):
             _ready(port, process)
@@ -184,14 +190,16 @@ def replicas(envs: list[dict[str, str]]) -> Iterator[tuple[list[subprocess.Popen
             process.wait(timeout=20)
             if process.stderr is not None:
                 process.stderr.close()
+        for sink in sinks:
+            sink.close()
 
 
 def _ready(port: int, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            assert process.stderr is not None
-            raise RuntimeError(f"a replica exited: {process.stderr.read().decode()[-800:]}")
+            said = process.stderr.read().decode()[-800:] if process.stderr is not None else "(see its log)"
+            raise RuntimeError(f"a replica exited: {said}")
         try:
             if httpx2.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                 return

@@ -42,7 +42,7 @@ NO_MCP = {"core", "http", "dialects", "ledger", "files", "sockets", "settings", 
 #: imports the back on the first request that needs it; the ledger imports PostgreSQL only when configured;
 #: each command of the command line imports what it runs.
 SEAMS = {("server/front.py", "LegnextServer.back"), ("ledger/__init__.py", "open_ledger"), ("cli.py", "_serve"),
-         ("cli.py", "_sandbox"), ("cli.py", "_demo")}
+         ("cli.py", "_sandbox"), ("cli.py", "_demo"), ("server/front.py", "oauth")}
 
 
 def layer_of(path: Path) -> str:

@@ -71,3 +71,16 @@ def test_every_data_file_the_package_reads_is_shipped() -> None:
     assert data, "no data files found"
     missing = [name for name in data if not any(fnmatch(name, pattern) for pattern in shipped)]
     assert not missing, f"add to [tool.setuptools.package-data]: {missing}"
+
+
+def test_the_identity_module_and_pyjwt_load_only_for_an_oauth_http_server() -> None:
+    code = ("import sys; from legnext_mcp.settings import Settings; from legnext_mcp.server.front import build_server; "
+            "env = {'HOME': '/tmp', 'LEGNEXT_API_KEY': 'k', 'LEGNEXT_PUBLIC_URL': 'https://mcp.example.com'}; "
+            "build_server(Settings.from_env(env), http=True); build_server(Settings.from_env(env)); "
+            "before = sorted(m for m in ('jwt', 'legnext_mcp.server.identity') if m in sys.modules); "
+            "oauth = Settings.from_env({**env, 'LEGNEXT_OAUTH_ISSUER': 'https://login.example.com'}); "
+            "build_server(oauth); stdio = 'legnext_mcp.server.identity' in sys.modules; "
+            "build_server(oauth, http=True); "
+            "print(before, stdio, 'legnext_mcp.server.identity' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] False True"

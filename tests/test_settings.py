@@ -97,3 +97,33 @@ def test_settings_read_budget_and_confirmation_from_the_environment() -> None:
     assert Settings.from_env({}, sandbox=True).max_points_per_day is None
     with pytest.raises(SettingsError, match="LEGNEXT_MAX_POINTS_PER_DAY"):
         Settings.from_env({"LEGNEXT_MAX_POINTS_PER_DAY": "lots"}, sandbox=True)
+
+
+def test_many_people_settings_are_read_and_their_mistakes_are_one_line() -> None:
+    base = {"HOME": "/h", "LEGNEXT_PUBLIC_URL": "https://mcp.example.com"}
+    oauth = Settings.from_env({**base, "LEGNEXT_API_KEY": "k", "LEGNEXT_OAUTH_ISSUER": "https://login.example.com/",
+                               "LEGNEXT_OAUTH_SCOPES": "mcp, images"})
+    assert oauth.oauth_issuer == "https://login.example.com" and oauth.oauth_scopes == ("mcp", "images")
+    assert oauth.resource_url == "https://mcp.example.com/mcp" and oauth.several_people and not oauth.user_keys
+    secret = "s" * 32
+    keys = Settings.from_env({"HOME": "/h", "LEGNEXT_USER_KEYS": "header", "LEGNEXT_USER_KEY_SECRET": secret})
+    assert keys.api_key is None and keys.user_keys and keys.several_people  # no server key needed: each brings one
+    assert secret not in repr(keys)
+    assert not Settings.from_env({"HOME": "/h", "LEGNEXT_API_KEY": "k"}).several_people  # one person: unchanged
+    wrong = [
+        ({**base, "LEGNEXT_API_KEY": "k", "LEGNEXT_OAUTH_ISSUER": "login.example.com"}, "LEGNEXT_OAUTH_ISSUER must"),
+        ({**base, "LEGNEXT_API_KEY": "k", "LEGNEXT_OAUTH_ISSUER": "http://login.example.com"}, "https off"),
+        ({"HOME": "/h", "LEGNEXT_API_KEY": "k", "LEGNEXT_OAUTH_ISSUER": "https://login.example.com"},
+         "needs LEGNEXT_PUBLIC_URL"),
+        ({**base, "LEGNEXT_API_KEY": "k", "LEGNEXT_OAUTH_ISSUER": "https://login.example.com",
+          "LEGNEXT_HTTP_TOKEN": "t" * 32}, "exclusive"),
+        ({**base, "LEGNEXT_API_KEY": "k", "LEGNEXT_OAUTH_SCOPES": "mcp"}, "without LEGNEXT_OAUTH_ISSUER"),
+        ({"HOME": "/h", "LEGNEXT_USER_KEYS": "header"}, "needs LEGNEXT_USER_KEY_SECRET"),
+        ({"HOME": "/h", "LEGNEXT_USER_KEYS": "header", "LEGNEXT_USER_KEY_SECRET": "short"}, "at least 32 bytes"),
+        ({"HOME": "/h", "LEGNEXT_API_KEY": "k", "LEGNEXT_USER_KEYS": "bearer"}, "must be 'header'"),
+    ]
+    for env, message in wrong:
+        with pytest.raises(SettingsError, match=message) as raised:
+            Settings.from_env(env)
+        assert "\n" not in str(raised.value)
+        assert "short" not in str(raised.value) or "LEGNEXT_USER_KEY_SECRET=short" not in str(raised.value)

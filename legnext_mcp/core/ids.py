@@ -42,12 +42,13 @@ def check_answer_id(answered: object, asked: str | None, *, service: str) -> str
     Raises:
         ServerError: the answer's id is malformed or is not the job asked for.
     """
+    who = service[:1].upper() + service[1:]  # "the Legnext API" -> "The Legnext API" (never "The the")
     if not is_job_id(answered):
-        raise ServerError(f"The {service} answered with a malformed job id ({str(answered)[:60]!r}); "
+        raise ServerError(f"{who} answered with a malformed job id ({str(answered)[:60]!r}); "
                           "the answer was not used.")
     assert isinstance(answered, str)
     if asked is not None and answered != asked:
-        raise ServerError(f"The {service} answered about job {answered} when asked for job {asked}; the answer "
+        raise ServerError(f"{who} answered about job {answered} when asked for job {asked}; the answer "
                           "was not used.")
     return answered
 

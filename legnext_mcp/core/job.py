@@ -3,11 +3,30 @@ results are built from. A dialect maps its wire answer onto it; nothing here kno
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from legnext_mcp.core.urls import is_http_url
+
+log = logging.getLogger("legnext_mcp.jobs")
+#: Output URLs are often signed, so longer than the 1024 characters of an input URL; past this, dropped.
+MAX_OUTPUT_URL_CHARS = 4096
+
+
+def output_url(value: Any) -> str | None:
+    """An output URL an API sent, if it is an absolute http(s) URL of a sane length: never a ``javascript:``,
+    ``data:`` or ``file:`` URL, whatever the dialect (results, resources, the gallery and downloads all read
+    the job). Anything else is dropped with a warning."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) <= MAX_OUTPUT_URL_CHARS and is_http_url(value):
+        return value
+    log.warning("ignored an output URL that is not http(s) or is too long: %r", str(value)[:80])
+    return None
 
 
 class JobStatus(StrEnum):
@@ -63,6 +82,18 @@ class Job(BaseModel):
     ended_at: datetime | None = None
     #: The API's own answer, for the dialect that made it (relay buttons); never shown as is.
     raw: dict[str, Any] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @field_validator("grid_url", mode="before")
+    @classmethod
+    def _http_grid(cls, value: Any) -> str | None:
+        return output_url(value)
+
+    @field_validator("image_urls", "video_urls", mode="before")
+    @classmethod
+    def _http_outputs(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        return [url for url in map(output_url, value) if url]
 
     @property
     def is_terminal(self) -> bool:

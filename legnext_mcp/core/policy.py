@@ -165,6 +165,20 @@ def poll_plan(poll_class: str | None, *, fast: bool = False) -> PollPlan:
     return POLL_PLANS[kind]
 
 
+#: With callbacks, polling is only the fallback for a callback that never comes: the first look waits until a job
+#: of the class is late (past its typical duration, with this margin), then looks this many times less often.
+CALLBACK_MARGIN = 1.25
+CALLBACK_SLOWDOWN = 4.0
+
+
+def fallback_poll_delay(plan: PollPlan, elapsed_s: float, polls_done: int) -> float:
+    """API seconds to sleep before the next look when the API will call back: a callback normally ends the wait
+    with one read; these looks only bound how long a lost callback can hide a finished job."""
+    if polls_done == 0:
+        return max(plan.late_after_s * CALLBACK_MARGIN - elapsed_s, 0.0)
+    return min(plan.late_interval_s, MAX_POLL_INTERVAL_S) * CALLBACK_SLOWDOWN
+
+
 def next_poll_delay(plan: PollPlan, elapsed_s: float, polls_done: int) -> float:
     """API seconds to sleep before the next look at a job that has been waited on for ``elapsed_s``."""
     if polls_done == 0:
@@ -174,3 +188,8 @@ def next_poll_delay(plan: PollPlan, elapsed_s: float, polls_done: int) -> float:
     else:
         delay = min(plan.interval_s, MAX_POLL_INTERVAL_S)
     return delay
+
+
+#: list_jobs reads at most this many unfinished jobs again before listing (free GETs; the rest are shown with
+#: when their status was recorded).
+LIST_REFRESH_READS = 10

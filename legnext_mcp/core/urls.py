@@ -61,9 +61,32 @@ def is_public_address(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return embedded.is_global
     return ip.is_global
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries and that a router would reach (a private one must not pass as
+    public): IPv4-mapped (``::ffff:a.b.c.d``), IPv4-compatible (``::a.b.c.d``), NAT64 (``64:ff9b::/96``), 6to4
+    (``2002:AABB:CCDD::/48``) and Teredo (the client address)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    low = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    if ip in _NAT64:
+        return low
+    if int(ip) >> 32 == 0 and int(ip) > 1:  # ::a.b.c.d (deprecated IPv4-compatible); :: and ::1 are not
+        return low
+    return None
 
 
 def is_public_url(value: str) -> bool:
@@ -88,6 +111,25 @@ def is_public_url(value: str) -> bool:
         except OSError:
             return False
     return True
+
+
+def origin(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of an http(s) URL, the port filled in from the scheme; None for anything else."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".").lower()
+    if parts.scheme not in ("http", "https") or not host:
+        return None
+    return parts.scheme, host, port or (443 if parts.scheme == "https" else 80)
+
+
+def on_origin(url: str, base: str | None) -> bool:
+    """Whether ``url`` is on the origin of ``base`` (scheme, host and port): the one local place a local API's
+    own files may be fetched from when every other private address is refused."""
+    return base is not None and origin(url) is not None and origin(url) == origin(base)
 
 
 _URL_IN_TEXT = re.compile(r"https?://[^\s,]+", re.IGNORECASE)

@@ -2,9 +2,9 @@
 walked into a private network.
 
 Every hop is checked before it is fetched: an http(s) URL without credentials; its host resolved and
-*every* address public (unless the API itself is local, as the sandbox is); and the connection then made
-to the checked address (the URL's host goes in the Host header and the TLS server name), so a DNS
-answer cannot change between the check and the connect. Redirects are followed by hand, each hop
+*every* address public (unless the URL is on the origin of a local API, as the sandbox's files are); and
+the connection then made to the checked address (the URL's host goes in the Host header and the TLS server name),
+so a DNS answer cannot change between the check and the connect. Redirects are followed by hand, each hop
 checked again, at most ``DOWNLOAD_MAX_REDIRECTS``. The content type must be an image or video and the
 bytes are capped while they stream; the whole download has a deadline.
 """
@@ -24,7 +24,7 @@ import httpx2
 from legnext_mcp import __version__
 from legnext_mcp.core import policy
 from legnext_mcp.core.errors import LocalValidationError, NetworkError, ServerError
-from legnext_mcp.core.urls import is_http_url, is_public_address, is_public_url
+from legnext_mcp.core.urls import is_http_url, is_public_address, is_public_url, on_origin
 from legnext_mcp.http.tls import tls_context
 
 #: Host name and port -> the addresses it resolves to.
@@ -52,14 +52,15 @@ class Download:
 class Downloader:
     """A client that carries no credentials and checks every address it connects to.
 
-    ``allow_local``: the API is local (the sandbox), so its loopback output URLs may be fetched.
+    ``local_origin``: the API is local (the sandbox, a relay on this machine or a private network), so URLs on
+    its own origin (scheme, host, port) may be fetched; every other private address is still refused.
     ``transport``: replaces the network (in-process tests); addresses are then not resolved.
     """
 
-    def __init__(self, *, allow_local: bool = False, transport: httpx2.AsyncBaseTransport | None = None,
+    def __init__(self, *, local_origin: str | None = None, transport: httpx2.AsyncBaseTransport | None = None,
                  max_bytes: int = policy.DOWNLOAD_MAX_BYTES, deadline_s: float = policy.DOWNLOAD_DEADLINE_S,
                  resolve: Resolver | None = None) -> None:
-        self.allow_local = allow_local
+        self.local_origin = local_origin
         self._resolve = resolve or _resolve
         self.max_bytes = max_bytes
         self.deadline_s = deadline_s
@@ -150,15 +151,18 @@ class Downloader:
         if not is_http_url(url):
             raise LocalValidationError(f"Refusing to download {url[:100]!r}: only http(s) URLs without "
                                        "credentials are fetched.")
-        if not self.allow_local and not is_public_url(url):
-            raise LocalValidationError(f"Refusing to download {url[:100]}: a private or local address.")
+        local = on_origin(url, self.local_origin)
+        if not local and not is_public_url(url):
+            raise LocalValidationError(f"Refusing to download {url[:100]}: a private or local address (only the "
+                                       "API's own origin is fetched from a private address).")
         parts = urlsplit(url)
         host = parts.hostname or ""
         if self._transport is not None:  # in-process tests: nothing to connect to
             if self._resolve is not _resolve:  # a resolver given by the test: its answers are checked
-                await self._checked_address(host, parts.port or 443)
+                await self._checked_address(host, parts.port or 443, local=local)
             return self._http.build_request("GET", url)
-        address = await self._checked_address(host, parts.port or (443 if parts.scheme == "https" else 80))
+        address = await self._checked_address(host, parts.port or (443 if parts.scheme == "https" else 80),
+                                              local=local)
         shown = f"[{address}]" if ":" in address else address
         netloc = f"{shown}:{parts.port}" if parts.port else shown
         pinned = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
@@ -166,7 +170,7 @@ class Downloader:
         return self._http.build_request("GET", pinned, headers={"host": host_header},
                                         extensions={"sni_hostname": host})
 
-    async def _checked_address(self, host: str, port: int) -> str:
+    async def _checked_address(self, host: str, port: int, *, local: bool) -> str:
         try:
             addresses = [str(ipaddress.ip_address(host))]
         except ValueError:
@@ -176,7 +180,7 @@ class Downloader:
                 raise NetworkError(f"Could not resolve {host[:80]} to download an output file.") from None
         if not addresses:
             raise NetworkError(f"Could not resolve {host[:80]} to download an output file.")
-        if not self.allow_local:
+        if not local:
             private = [a for a in addresses if not is_public_address(a)]
             if private:
                 raise LocalValidationError(f"Refusing to download from {host[:80]}: it resolves to a private or "

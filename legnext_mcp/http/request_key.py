@@ -7,3 +7,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 
 REQUEST_KEY: ContextVar[str | None] = ContextVar("legnext_request_key", default=None)
+
+#: What a client is built with when the server has no key of its own (every request brings one): it is never
+#: sent; a request without a caller's key is refused before it leaves (``transport.HeaderAuth``).
+NO_SERVER_KEY = "no-server-key:each-request-brings-its-own"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 from base64 import b64encode
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ from legnext_mcp.core.errors import (
     SubmissionUncertainError,
 )
 from legnext_mcp.core.policy import Outcome, RequestKind
+from legnext_mcp.http.request_key import NO_SERVER_KEY, REQUEST_KEY
 from legnext_mcp.http.tls import tls_context
 
 log = logging.getLogger("legnext_mcp.http")
@@ -64,13 +66,25 @@ class ApiProfile:
 
 
 class HeaderAuth(httpx2.Auth):
-    """Adds the key's headers to each request, so the key is in no default header, repr or log line."""
+    """Adds the key's headers to each request, so the key is in no default header, repr or log line.
 
-    def __init__(self, headers: Mapping[str, str]) -> None:
+    With ``key`` given, the caller's own key (``REQUEST_KEY``, LEGNEXT_USER_KEYS=header) replaces it in those
+    headers for the requests made for that caller; a server without a key of its own (``NO_SERVER_KEY``) sends
+    nothing without one."""
+
+    def __init__(self, headers: Mapping[str, str], *, key: str | None = None) -> None:
         self._headers = dict(headers)
+        self._key = key
 
     def auth_flow(self, request: httpx2.Request) -> Generator[httpx2.Request, httpx2.Response, None]:
-        request.headers.update(self._headers)
+        own = REQUEST_KEY.get()
+        if self._key is not None and own is not None:
+            request.headers.update({name: value.replace(self._key, own) for name, value in self._headers.items()})
+        elif self._key == NO_SERVER_KEY:
+            raise AuthenticationError("No API key for this request: this server uses each caller's own key; send it "
+                                      "in the X-Legnext-Api-Key header.")
+        else:
+            request.headers.update(self._headers)
         yield request
 
     def __repr__(self) -> str:
@@ -78,16 +92,21 @@ class HeaderAuth(httpx2.Auth):
 
 
 class Redactor:
-    """Removes a secret (plain, URL-encoded or base64) from text and from every string of parsed JSON."""
+    """Removes a secret (plain, URL-encoded or base64) from text and from every string of parsed JSON. The plain
+    and URL-encoded forms in any case (an upstream may echo the key upper-cased), base64 of the key as given and
+    of its upper- and lower-case forms (base64 itself is case-sensitive)."""
 
     def __init__(self, secret: str) -> None:
-        forms = {secret, quote(secret, safe=""), b64encode(secret.encode()).decode().rstrip("=")}
-        self._forms = sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+        self._any_case, self._forms = _patterns(secret)
 
     def text(self, value: str) -> str:
-        for form in self._forms:
-            if form in value:
-                value = value.replace(form, "***")
+        own = REQUEST_KEY.get()  # the caller's own key, on a server where each request brings one
+        for any_case, forms in ((self._any_case, self._forms), *([_patterns(own)] if own else [])):
+            if any_case is not None:
+                value = any_case.sub("***", value)
+            for form in forms:
+                if form in value:
+                    value = value.replace(form, "***")
         return value
 
     def tree(self, value: Any) -> Any:
@@ -100,13 +119,24 @@ class Redactor:
         return value
 
 
+def _patterns(secret: str) -> tuple[re.Pattern[str] | None, list[str]]:
+    """How a secret may be written in an answer: as is or URL-encoded, in any letter case (one pattern); base64 of
+    it as given, upper- and lower-cased (base64 itself is case-sensitive), longest first."""
+    texts = {f for f in (secret, quote(secret, safe="")) if len(f) >= 4}
+    encoded = {b64encode(form.encode()).decode().rstrip("=") for form in (secret, secret.upper(), secret.lower())}
+    any_case = (re.compile("|".join(re.escape(f) for f in sorted(texts, key=len, reverse=True)), re.IGNORECASE)
+                if texts else None)
+    return any_case, sorted((f for f in encoded if len(f) >= 4), key=len, reverse=True)
+
+
 def error_for_status(profile: ApiProfile, status: int, message: str, *, job_id: str | None = None,
                      detail: Any = None, retry_after: float | None = None) -> LegnextError:
     """Our exception for an error status from the API, with a next step in the message."""
     api = profile.service
     if status == 401:
+        which = "the key you send in X-Legnext-Api-Key" if REQUEST_KEY.get() is not None else "LEGNEXT_API_KEY"
         return AuthenticationError(f"{api[0].upper()}{api[1:]} refused the API key ({message}). Check "
-                                   f"LEGNEXT_API_KEY; {profile.key_help}.", status=status, detail=detail)
+                                   f"{which}; {profile.key_help}.", status=status, detail=detail)
     if status == 402:
         return InsufficientCreditsError(
             f"Not enough credits for this job ({message}). Top up the balance, or pick a cheaper operation; "

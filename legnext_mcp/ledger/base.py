@@ -177,8 +177,9 @@ class Ledger(Protocol):
         """What the budget counts since ``since`` (epoch seconds): the team's, or with ``user`` that user's."""
 
     async def claim_callback(self, token_hash: str) -> tuple[str, str] | None:
-        """The job (dialect, id) a callback capability belongs to, once: a second claim, or an unknown or not yet
-        answered one, gets None."""
+        """The job (dialect, id) a callback capability belongs to, while that job runs: an unknown capability, or
+        one whose job has ended (its hash is dropped then), gets None. Not single-shot: a relay calls back at each
+        change; a replay while the job runs costs one read, coalesced with any other news of it."""
 
     async def announce(self, dialect: str, job_id: str) -> None:
         """Tell every process on this ledger that there is news of a job (a callback came)."""

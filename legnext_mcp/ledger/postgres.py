@@ -231,7 +231,7 @@ class PostgresLedger:
             user = await _forget_intent(conn, intent_id)
             await _upsert(conn, job, now, user=user, prompt=prompt, parent=parent_job_id, request=json.dumps(request),
                           estimate=estimate)
-            if hashed and hashed[0]:
+            if hashed and hashed[0] and not job.is_terminal:
                 await conn.execute("UPDATE jobs SET callback_hash = %s WHERE dialect = %s AND job_id = %s",
                                    (hashed[0], job.dialect, job.job_id))
 
@@ -240,9 +240,9 @@ class PostgresLedger:
             await _forget_intent(conn, intent_id)
 
     async def claim_callback(self, token_hash: str) -> tuple[str, str] | None:
-        async with self._tx("claim a callback") as conn:
+        async with self._tx("look up a callback") as conn:
             row = await (await conn.execute(
-                "UPDATE jobs SET callback_hash = NULL WHERE callback_hash = %s RETURNING dialect, job_id",
+                "SELECT dialect, job_id FROM jobs WHERE callback_hash = %s AND status NOT IN ('completed', 'failed')",
                 (token_hash,))).fetchone()
         return (str(row[0]), str(row[1])) if row else None
 
@@ -410,10 +410,11 @@ async def _upsert(conn: Conn, job: Job, now: float, *, user: str, prompt: str | 
     await conn.execute(
         """UPDATE jobs SET status = %s, job_json = %s, raw_json = %s, points_frozen = %s, points_consumed = %s,
                updated_at = %s, counted = %s,
+               callback_hash = CASE WHEN %s IN ('completed', 'failed') THEN NULL ELSE callback_hash END,
                task_type = CASE WHEN %s = 'unknown' THEN task_type ELSE %s END,
                prompt = COALESCE(prompt, %s), parent_job_id = COALESCE(parent_job_id, %s),
                request_json = COALESCE(request_json, %s), estimate = COALESCE(estimate, %s)
            WHERE dialect = %s AND job_id = %s""",
         (job.status.value, job.model_dump_json(), json.dumps(job.raw), job.frozen, job.consumed, now, amount,
-         job.task_type, job.task_type, prompt, parent, request, estimate, job.dialect, job.job_id))
+         job.status.value, job.task_type, job.task_type, prompt, parent, request, estimate, job.dialect, job.job_id))
     await _charge(conn, job.dialect, owner_id, recorded_at, amount - before)

@@ -259,7 +259,7 @@ class SqliteLedger:
                 user = _forget_intent(db, intent_id)
                 _upsert(db, job, now, user=user, prompt=prompt, parent=parent_job_id, request=json.dumps(request),
                         estimate=estimate)
-                if hashed and hashed[0]:
+                if hashed and hashed[0] and not job.is_terminal:
                     db.execute("UPDATE jobs SET callback_hash = ? WHERE dialect = ? AND job_id = ?",
                                (hashed[0], job.dialect, job.job_id))
 
@@ -274,12 +274,9 @@ class SqliteLedger:
 
     async def claim_callback(self, token_hash: str) -> tuple[str, str] | None:
         def claim(db: sqlite3.Connection) -> tuple[str, str] | None:
-            with _transaction(db):
-                row = db.execute("SELECT dialect, job_id FROM jobs WHERE callback_hash = ?", (token_hash,)).fetchone()
-                if row is None:
-                    return None
-                db.execute("UPDATE jobs SET callback_hash = NULL WHERE dialect = ? AND job_id = ?", row)
-                return str(row[0]), str(row[1])
+            row = db.execute("SELECT dialect, job_id FROM jobs WHERE callback_hash = ? AND status NOT IN "
+                             "('completed', 'failed')", (token_hash,)).fetchone()
+            return (str(row[0]), str(row[1])) if row else None
 
         return await self._call(claim)
 
@@ -429,12 +426,13 @@ def _upsert(db: sqlite3.Connection, job: Job, now: float, *, user: str, prompt: 
     db.execute(
         """UPDATE jobs SET status = ?, job_json = ?, raw_json = ?, points_frozen = ?, points_consumed = ?,
                updated_at = ?, counted = ?,
+               callback_hash = CASE WHEN ? IN ('completed', 'failed') THEN NULL ELSE callback_hash END,
                task_type = CASE WHEN ? = 'unknown' THEN task_type ELSE ? END,
                prompt = COALESCE(prompt, ?), parent_job_id = COALESCE(parent_job_id, ?),
                request_json = COALESCE(request_json, ?), estimate = COALESCE(estimate, ?)
            WHERE dialect = ? AND job_id = ?""",
         (job.status.value, job.model_dump_json(), json.dumps(job.raw), job.frozen, job.consumed, now, amount,
-         job.task_type, job.task_type, prompt, parent, request, estimate, job.dialect, job.job_id))
+         job.status.value, job.task_type, job.task_type, prompt, parent, request, estimate, job.dialect, job.job_id))
     _charge(db, job.dialect, owner_id, recorded_at, amount - before)
 
 

@@ -1,17 +1,18 @@
 """``legnext-mcp --sandbox``: the simulator of the chosen API on a loopback port for this process, keeping
-its state (accounts, jobs) in the data folder so a restarted server finds its jobs again."""
+its state (accounts, jobs) in the data folder so a restarted server finds its jobs again; every ``--sandbox``
+server on one data folder uses the same simulator (``shared``)."""
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack, ExitStack
 from pathlib import Path
 
-from legnext_mcp.sandbox.legnext.app import SandboxApp
-from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY, Engine
+from legnext_mcp.sandbox.legnext.engine import DEFAULT_KEY
 from legnext_mcp.sandbox.mjproxy.app import MjProxyApp
 from legnext_mcp.sandbox.mjproxy.engine import DEFAULT_KEY as MJ_PROXY_KEY
 from legnext_mcp.sandbox.mjproxy.engine import MjProxyEngine
 from legnext_mcp.sandbox.serve import LoopbackSandbox
+from legnext_mcp.sandbox.shared import SharedSandbox
 
 
 def start_sandbox(*, time_scale: float, state_dir: Path, stack: AsyncExitStack | ExitStack,
@@ -22,8 +23,6 @@ def start_sandbox(*, time_scale: float, state_dir: Path, stack: AsyncExitStack |
         relay = LoopbackSandbox(MjProxyApp(MjProxyEngine(time_scale=time_scale))).start()
         stack.callback(relay.stop)
         return relay.origin, MJ_PROXY_KEY
-    engine = Engine(time_scale=time_scale, state_dir=state_dir)
-    server = LoopbackSandbox(SandboxApp(engine), prefer_port=engine.preferred_port).start()
-    engine.remember_port(server.port)
-    stack.callback(server.stop)
-    return server.base_url, DEFAULT_KEY
+    shared = SharedSandbox(state_dir, time_scale=time_scale).start()  # one account per data folder
+    stack.callback(shared.stop)
+    return shared.base_url, DEFAULT_KEY

@@ -11,8 +11,10 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 from mcp_types import CallToolResult, Completion, CompletionArgument, InputRequiredResult
 
+from legnext_mcp.core.job import Job
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.server.catalog import build_tools
 from legnext_mcp.server.manifest import CatalogKey
@@ -22,6 +24,7 @@ from legnext_mcp.server.results import Listed
 from legnext_mcp.server.rows import TOOL_OF, validate_arguments
 from legnext_mcp.server.session import Session
 from legnext_mcp.server.tools import Warm
+from legnext_mcp.service.caller import caller
 from legnext_mcp.service.connect import make_dialect
 from legnext_mcp.service.runtime import open_services
 
@@ -37,6 +40,8 @@ class Back:
         self.listed = Listed(names=names, tools={op: name for op, name in TOOL_OF.items() if name in names})
         self._dialect = dialect
         self._latest = latest
+        # The SDK's bus for subscriptions/listen (MCPServer keeps it; Context.notify_resource_updated uses it).
+        self._bus: SubscriptionBus = server._subscriptions
         register_resources(server, self.current)
         register_prompts(server)
 
@@ -57,9 +62,16 @@ class Back:
                 services = await stack.enter_async_context(open_services(
                     session.settings, dialect, ledger=session.ledger, own_dialect=self._dialect is None,
                     group=session.group))
+                services.poller.listeners.append(self._publish)
                 session.warm = Warm(services=services, listed=self.listed)
         assert isinstance(session.warm, Warm)
         return session.warm
+
+    async def _publish(self, jobs: list[Job]) -> None:
+        """A resource update for each job whose visible state changed (what the server's waits and polls saw),
+        to ``subscriptions/listen`` streams that asked for ``legnext://jobs/{id}``."""
+        for job in jobs:
+            await self._bus.publish(ResourceUpdated(uri=f"legnext://jobs/{job.job_id}"))
 
     async def call_tool(self, name: str, arguments: dict[str, Any],
                         context: Context[Session, Any]) -> CallToolResult | InputRequiredResult:
@@ -79,5 +91,5 @@ class Back:
         if argument.name != "job_id" or state is None:
             return None
         svc = state.services
-        ids = await svc.ledger.ids(svc.dialect.name, argument.value, limit=20)
+        ids = await svc.ledger.ids(svc.dialect.name, argument.value, limit=20, user=caller().reads)
         return Completion(values=ids, total=len(ids), has_more=False)

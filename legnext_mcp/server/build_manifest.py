@@ -9,8 +9,10 @@ file differs from what this writes, and the packaging test checks the file is in
 
 from __future__ import annotations
 
+import base64
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -23,6 +25,11 @@ from legnext_mcp.server.results import JobResult
 from legnext_mcp.server.rows import FREE_TOOLS, PAID_HINTS, PAID_TOOLS
 from legnext_mcp.server.schema import input_schema, output_schema, schema_key
 
+#: The 64 px icons of the server and of each tool group, drawn by mcpb/draw_icons.py (a checkout's file: this
+#: builder runs in a checkout; the manifest carries them as data: URIs, so a host fetches nothing).
+ICONS = Path(__file__).resolve().parents[2] / "mcpb" / "icons"
+ICON_NAMES = ("server", "core", "edit", "video", "account")
+
 #: Every dialect, by its LEGNEXT_DIALECT name (a test binds these to ``dialects.DIALECTS``).
 DIALECT_CLASSES: dict[str, type[LegnextDialect] | type[MjProxyDialect]] = {
     "legnext": LegnextDialect, "mj-proxy": MjProxyDialect}
@@ -32,8 +39,15 @@ def _served(operation: type[Operation]) -> list[str]:
     return [name for name, cls in DIALECT_CLASSES.items() if operation in cls.OPERATIONS]
 
 
+def icons() -> dict[str, str]:
+    """The server's and each group's icon as a ``data:`` URI."""
+    return {name: "data:image/png;base64," + base64.b64encode((ICONS / f"{name}.png").read_bytes()).decode()
+            for name in ICON_NAMES}
+
+
 def build() -> dict[str, Any]:
-    """The manifest as data: ``tools`` (in listing order) and ``schemas`` (by ``schema_key``)."""
+    """The manifest as data: ``tools`` (in listing order), ``schemas`` (by ``schema_key``) and ``icons`` (the
+    server's and each group's)."""
     tools: list[dict[str, Any]] = []
     models: dict[str, tuple[str, type[BaseModel]]] = {}
     for paid in PAID_TOOLS:
@@ -54,7 +68,7 @@ def build() -> dict[str, Any]:
         models[schema_key("output", free.output)] = ("output", free.output)
     schemas = {key: input_schema(model) if kind == "input" else output_schema(model)
                for key, (kind, model) in sorted(models.items())}
-    return {"tools": tools, "schemas": schemas}
+    return {"tools": tools, "schemas": schemas, "icons": icons()}
 
 
 def text() -> str:

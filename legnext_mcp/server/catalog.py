@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from legnext_mcp.server import args as a
 from legnext_mcp.server import tools as t
-from legnext_mcp.server.manifest import CatalogKey, description, listed, rows
+from legnext_mcp.server.manifest import CatalogKey, description, icons, listed, rows
 from legnext_mcp.server.results import JobResult
 from legnext_mcp.server.rows import BY_NAME, PAID_HINTS, FreeTool, PaidTool
 from legnext_mcp.server.schema import input_schema, output_schema
@@ -33,13 +33,13 @@ HANDLERS: dict[str, Handler] = {
 
 
 def _tool(name: str, args: type[a.ToolArgs], handler: Handler, output: type[BaseModel], title: str,
-          text: str, hints: Mapping[str, bool]) -> Tool:
+          text: str, hints: Mapping[str, bool], group: str) -> Tool:
     """A ``Tool`` whose function receives its validated arguments whole (``ToolArgs.model_dump_one_level``)."""
     resolved = find_resolved_parameters(handler)
     return Tool(fn=handler, name=name, title=title, description=text, parameters=input_schema(args),
                 fn_metadata=FuncMetadata(arg_model=args, output_schema=output_schema(output)), is_async=True,
                 context_kwarg="ctx", resolved_params=resolved, resolver_plans=build_resolver_plans(resolved, {"call"}),
-                annotations=ToolAnnotations(title=title, **hints))
+                annotations=ToolAnnotations(title=title, **hints), icons=icons(group))
 
 
 def build_tools(key: CatalogKey) -> dict[str, tuple[PaidTool | FreeTool, Tool]]:
@@ -50,9 +50,10 @@ def build_tools(key: CatalogKey) -> dict[str, tuple[PaidTool | FreeTool, Tool]]:
             continue
         spec = BY_NAME[row["name"]]
         if isinstance(spec, PaidTool):
-            tool = _tool(spec.name, spec.args, t.run_job, JobResult, spec.title, description(row, key), PAID_HINTS)
+            tool = _tool(spec.name, spec.args, t.run_job, JobResult, spec.title, description(row, key), PAID_HINTS,
+                         spec.group)
         else:
             tool = _tool(spec.name, spec.args, HANDLERS[spec.name], spec.output, spec.title, spec.description,
-                         spec.hints)
+                         spec.hints, spec.group)
         tools[spec.name] = (spec, tool)
     return tools

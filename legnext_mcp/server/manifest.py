@@ -19,8 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from mcp_types import Icon, ToolAnnotations
 from mcp_types import Tool as MCPTool
-from mcp_types import ToolAnnotations
 
 PATH = Path(__file__).with_name("manifest.json")
 
@@ -68,6 +68,11 @@ def description(row: Mapping[str, Any], key: CatalogKey) -> str:
     return f"{row['summary']} {known}."
 
 
+def icons(name: str) -> list[Icon]:
+    """The icon of the server (``server``) or of a tool group, a 64 px PNG as a ``data:`` URI."""
+    return [Icon(src=str(manifest()["icons"][name]), mime_type="image/png", sizes=["64x64"])]
+
+
 def price_keys() -> frozenset[str]:
     """The names a relay's price table may use (LEGNEXT_RELAY_PRICES): the operations of the paid tools."""
     return frozenset(row["price_key"] for row in rows() if row["kind"] == "paid")
@@ -84,5 +89,5 @@ def listing(key: CatalogKey) -> tuple[MCPTool, ...]:
     schemas = manifest()["schemas"]
     return tuple(MCPTool(name=row["name"], title=row["title"], description=description(row, key),
                          input_schema=schemas[row["input"]], output_schema=schemas[row["output"]],
-                         annotations=ToolAnnotations(title=row["title"], **row["hints"]))
+                         annotations=ToolAnnotations(title=row["title"], **row["hints"]), icons=icons(row["group"]))
                  for row in rows() if listed(row, key))

@@ -19,6 +19,7 @@ from legnext_mcp.core.job import Job
 from legnext_mcp.server.guide import parameters_guide
 from legnext_mcp.server.tools import Ctx, Warm, describe_job, services
 from legnext_mcp.service import jobs as service
+from legnext_mcp.service.caller import caller, unknown_job
 from legnext_mcp.service.runtime import Services
 
 
@@ -26,7 +27,10 @@ async def _job(svc: Services, job_id: str) -> Job:
     """The ledger's snapshot when it will not change any more, otherwise a fresh read (recorded)."""
     try:
         check_job_id(job_id)
-        entry = await svc.ledger.get(svc.dialect.name, job_id)
+        who = caller()
+        entry = await svc.ledger.get(svc.dialect.name, job_id, user=who.reads)
+        if entry is None and who.scoped:  # someone else's or unknown: one answer, nothing asked upstream
+            raise unknown_job(job_id)
         if entry is not None and entry.job.is_terminal:
             return entry.job
         job = await svc.dialect.get(job_id)
@@ -47,7 +51,7 @@ def register_resources(server: MCPServer[Any], current: Callable[[], Warm | None
         if state is None:
             raise ResourceError("the server is not running")
         svc = state.services
-        entries = await svc.ledger.recent(svc.dialect.name, limit=50)
+        entries = await svc.ledger.recent(svc.dialect.name, limit=50, user=caller().reads)
         return json.dumps([{"job_id": e.job.job_id, "task_type": e.job.task_type, "status": e.job.status.value,
                             "prompt": e.prompt} for e in entries], indent=1)
 

@@ -103,6 +103,8 @@ class JobSummary(OutputModel):
     prompt: str | None = None
     parent_job_id: str | None = None
     recorded_at: str = Field(description="When this machine first saw the job (UTC)")
+    status_as_of: str | None = Field(default=None, description=(
+        "For an unfinished job not read again now: when its status was last recorded (UTC); get_job reads it"))
 
 
 class UnresolvedSummary(OutputModel):

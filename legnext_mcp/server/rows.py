@@ -66,8 +66,13 @@ class FreeTool:
     dialects: frozenset[str] = field(default_factory=lambda: frozenset(DIALECTS))
 
 
-PAID_HINTS = {"read_only_hint": False, "destructive_hint": False, "idempotent_hint": False, "open_world_hint": True}
+#: Every hint is explicit (a host reads a missing one as the spec's default, which for destructiveHint is true).
+#: Paid tools are destructive: the points they spend cannot be given back, and Anthropic's directory review maps
+#: "sends external requests" to destructive; save_images is destructive because it writes files (the same review
+#: maps file writes there), although it never overwrites one. The reasoning is in docs/tools.md.
+PAID_HINTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": False, "open_world_hint": True}
 READ_HINTS = {"read_only_hint": True, "destructive_hint": False, "idempotent_hint": True, "open_world_hint": True}
+WRITE_HINTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": True, "open_world_hint": True}
 
 PAID_TOOLS: tuple[PaidTool, ...] = (
     PaidTool("generate_and_wait", a.GenerateArgs, ops.Imagine, "core", "Generate images and wait",
@@ -123,7 +128,7 @@ FREE_TOOLS: tuple[FreeTool, ...] = (
              "Look at a job now (status, URLs, seed, follow-ups) without waiting. Free.", READ_HINTS),
     FreeTool("save_images", a.SaveArgs, JobResult, "core", "Save a job's files",
              "Save a completed job's images or videos (and a JSON sidecar) to the output directory. Free.",
-             {**READ_HINTS, "read_only_hint": False}),
+             WRITE_HINTS),
     FreeTool("list_jobs", a.ListArgs, JobList, "account", "List recent jobs",
              "List jobs sent or seen from this machine (newest first), and submissions whose outcome is unknown. "
              "Free.", {**READ_HINTS, "open_world_hint": False}),
@@ -164,15 +169,22 @@ def paid_tool(name: str, dialect: Dialect[Any]) -> PaidTool:
 # --- arguments in our words ------------------------------------------------------------------------------
 
 
-def unknown_arguments(tool: str, unknown: list[str], known: list[str]) -> str:
-    """The message for arguments a tool does not have, with the likely intended names."""
+def unknown_arguments(tool: str, unknown: list[str], known: list[str], *, waits: bool = False) -> str:
+    """The message for arguments a tool does not have, with the likely intended names; ``waits``: the tool
+    waits for its job itself (generate_and_wait, describe, shorten)."""
     parts = []
     for key in unknown[:5]:
         close = difflib.get_close_matches(key.lower().replace("-", "_"), known, n=1, cutoff=0.6)
         parts.append(f"{key[:40]!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
     waiting = {"wait", "timeout_s", "include_preview"} & set(unknown) - set(known)
-    hint = (f" {tool} submits and returns the job_id at once; wait for the result with wait_for_job (it takes "
-            "timeout_s and include_preview)." if waiting else "")
+    if not waiting:
+        hint = ""
+    elif waits:
+        hint = (f" {tool} waits for its result itself (up to the soft deadline); when it hands back a job still "
+                "running, wait_for_job(job_ids=[...]) waits for the rest.")
+    else:
+        hint = (f" {tool} submits and returns the job_id at once; wait for the result with wait_for_job (it takes "
+                "timeout_s and include_preview).")
     return (f"{tool} has no argument {', '.join(parts)}. Nothing was sent. Its arguments are: "
             f"{', '.join(known) or 'none'}.{hint}")
 
@@ -200,7 +212,7 @@ def validate_arguments(spec: PaidTool | FreeTool, raw: Mapping[str, Any]) -> a.T
     model = spec.args
     unknown = [key for key in raw if key not in model.model_fields]
     if unknown:
-        raise ToolError(unknown_arguments(spec.name, unknown, field_order(model)))
+        raise ToolError(unknown_arguments(spec.name, unknown, field_order(model), waits=issubclass(model, a.Waits)))
     try:
         return model.model_validate(coerce(model, raw))
     except ValidationError as exc:

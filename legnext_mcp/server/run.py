@@ -11,18 +11,18 @@
 
 from __future__ import annotations
 
-import dataclasses
-import hmac
 import logging
 import os
 import signal
 import sys
 import threading
+from dataclasses import replace
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import anyio
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.urls import is_loopback_host
@@ -30,6 +30,7 @@ from legnext_mcp.inputs_store import InputStore
 from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.edge import Edge
 from legnext_mcp.server.front import LegnextServer, build_server
+from legnext_mcp.server.guard import MAX_SESSIONS_PER_CLIENT, BearerToken, Explain, SessionsPerClient, machine_names
 from legnext_mcp.server.manifest import price_keys
 from legnext_mcp.settings import Settings
 from legnext_mcp.sockets import PortTakenError, bind
@@ -38,7 +39,10 @@ log = logging.getLogger("legnext_mcp.server")
 
 #: Idle Streamable HTTP sessions are closed after this (the SDK's default is 30 minutes).
 SESSION_IDLE_S = 300.0
-MAX_SESSIONS = 1000
+#: Sessions a 2025-era client keeps open in this process (a 2026-07-28 client keeps none). Measured
+#: (benchmarks/sessions.py): ~0.6 MiB each and no CPU while idle, and 1,000 waits take under half a core; so
+#: 2,000 sessions are ~1.2 GiB at most, before the CPU of their calls is the limit.
+MAX_SESSIONS = 2000
 #: A connection must send its request headers within this many seconds.
 HEADER_TIMEOUT_S = 10.0
 #: After SIGINT/SIGTERM, calls in flight get this long to record what they sent before the process exits.
@@ -81,15 +85,17 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
     if unknown:
         raise ServeError(f"LEGNEXT_RELAY_PRICES names {', '.join(unknown)}, which no job tool runs; use the names of "
                          f"the operations: {', '.join(sorted(price_keys()))}")
+    if transport == "stdio" and settings.user_keys and settings.api_key is None:
+        raise ServeError("LEGNEXT_USER_KEYS=header is for the HTTP transport (each request brings its key in "
+                         "X-Legnext-Api-Key); on stdio set LEGNEXT_API_KEY, or serve with --transport http")
     if transport != "stdio":
         # uvicorn reports a failing lifespan as a traceback; on stdio the lifespan's own open says it in one line
         # (the command line probes first for the sandbox, which writes into the data folder before serving)
         check_startup(settings)
-    if transport == "stdio" and settings.public_url is not None:
-        # Nothing listens on stdio: no callback or capability URL could be answered, so none is handed out.
-        log.warning("LEGNEXT_PUBLIC_URL is ignored on stdio (it is the address of the HTTP transport)")
-        settings = dataclasses.replace(settings, public_url=None)
     if transport == "stdio":
+        if settings.public_url is not None:  # nothing listens for callbacks on stdio: keep polling at full pace
+            log.warning("LEGNEXT_PUBLIC_URL is ignored on stdio (callbacks need the HTTP transport)")
+            settings = replace(settings, public_url=None)
         try:
             anyio.run(_until_signal, build_server(settings).run_stdio_async)
         except (LedgerError, BaseExceptionGroup) as exc:
@@ -98,7 +104,7 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
                 raise
             raise ServeError(failed.message) from None
         return 0
-    server = build_server(settings)
+    server = build_server(settings, http=True)
     app = http_app(server, settings, host=host, port=port)
     try:
         sock = bind(host, port)
@@ -106,7 +112,9 @@ def serve(settings: Settings, *, transport: str, host: str, port: int) -> int:
         raise ServeError(str(exc)) from None
     shown = f"[{host}]" if ":" in host else host
     print(f"legnext-mcp: Streamable HTTP on http://{shown}:{sock.getsockname()[1]}/mcp"
-          + ("" if settings.http_token is None else " (bearer token required)"), file=sys.stderr)
+          + ("" if settings.http_token is None else " (bearer token required)")
+          + ("" if settings.oauth_issuer is None else f" (OAuth: tokens of {settings.oauth_issuer} for "
+             f"{settings.resource_url})"), file=sys.stderr)
     anyio.run(_until_signal, lambda: _uvicorn(app, sock))
     return 0
 
@@ -192,7 +200,9 @@ def header_deadline_protocol(seconds: float = HEADER_TIMEOUT_S) -> type:
 def allowed_hosts(host: str, port: int) -> tuple[list[str], list[str]]:
     """The Host and Origin values a bind accepts: the address it listens on, and this machine's names."""
     names = {"127.0.0.1", "localhost", "[::1]"}
-    if not is_loopback_host(host) and host not in ("0.0.0.0", "::"):  # noqa: S104
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104  every interface: this machine's own names and addresses
+        names.update(machine_names())
+    else:  # the address bound to, any loopback address included (127.0.0.2 is as local as 127.0.0.1)
         names.add(f"[{host}]" if ":" in host else host)
     extra = [h.strip() for h in os.environ.get("LEGNEXT_HTTP_ALLOWED_HOSTS", "").split(",") if h.strip()]
     names.update(extra)
@@ -206,13 +216,17 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
     """The Streamable HTTP app with Host/Origin checks on every bind and the bearer token where required.
 
     Raises:
-        ServeError: a bind off loopback without LEGNEXT_HTTP_TOKEN.
+        ServeError: a bind off loopback without LEGNEXT_HTTP_TOKEN or LEGNEXT_OAUTH_ISSUER.
     """
-    if not is_loopback_host(host) and settings.http_token is None:
+    if not is_loopback_host(host) and settings.http_token is None and settings.oauth_issuer is None:
         raise ServeError(f"refusing to serve paid tools on {host} without authentication: set LEGNEXT_HTTP_TOKEN (for "
                          "example python -c \"import secrets; print(secrets.token_urlsafe(32))\") and send it as "
                          "'Authorization: Bearer <token>', or bind to 127.0.0.1")
     hosts, origins = allowed_hosts(host, port)
+    if settings.public_url is not None:  # the name users reach the server by, through the balancer
+        named = urlsplit(settings.public_url)
+        hosts.append(named.netloc)
+        origins.append(f"{named.scheme}://{named.netloc}")
     security = TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts,
                                          allowed_origins=origins)
     idle = float(os.environ.get("LEGNEXT_HTTP_SESSION_IDLE_S") or SESSION_IDLE_S)
@@ -220,28 +234,11 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
     inner = server.streamable_http_app(streamable_http_path="/mcp", transport_security=security, host=host,
                                        session_idle_timeout=idle, max_sessions=most,
                                        stateless_http=settings.http_stateless)
-    app: ASGIApp = inner if settings.http_token is None else BearerToken(inner, settings.http_token)
-    inputs = InputStore(settings.inputs_dir) if settings.public_url is not None else None
-    return Edge(app, ready=server.ready, trusted=settings.trusted_proxies, inputs=inputs)
-
-
-class BearerToken:
-    """Refuses requests without ``Authorization: Bearer <token>`` (compared in constant time)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self._expected = f"Bearer {token}".encode()
-
-    def __repr__(self) -> str:
-        return "BearerToken(***)"
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            given = next((v for k, v in scope.get("headers", []) if k.lower() == b"authorization"), b"")
-            if not hmac.compare_digest(given, self._expected):
-                body = b'{"error": "unauthorized: send Authorization: Bearer <LEGNEXT_HTTP_TOKEN>"}'
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"), (b"www-authenticate", b"Bearer")]})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
+    per_client = int(os.environ.get("LEGNEXT_HTTP_MAX_SESSIONS_PER_CLIENT") or min(MAX_SESSIONS_PER_CLIENT, most))
+    app: ASGIApp = SessionsPerClient(Explain(inner), per_client=per_client, idle_s=idle)
+    if settings.http_token is not None:
+        app = BearerToken(app, settings.http_token)
+    public = urlsplit(settings.public_url) if settings.public_url else None
+    return Edge(app, ready=server.ready, trusted=settings.trusted_proxies,
+                news=server.news if public is not None else None, prefixes=("", public.path) if public else ("",),
+                inputs=InputStore(settings.inputs_dir) if public is not None else None)

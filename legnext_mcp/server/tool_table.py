@@ -1,6 +1,6 @@
-"""The README's tool table, generated from the server itself (a test fails when the README drifts).
+"""The tool table of docs/tools.md, generated from the server itself (a test fails when the page drifts).
 
-``python -m legnext_mcp.server.tool_table`` prints it; ``--write README.md`` replaces it in place.
+``python -m legnext_mcp.server.tool_table`` prints it; ``--write docs/tools.md`` replaces it in place.
 """
 
 from __future__ import annotations

@@ -26,6 +26,7 @@ from mcp_types import CallToolResult, ContentBlock, ImageContent, ResourceLink, 
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field, ValidationError
 
+from legnext_mcp.core import policy
 from legnext_mcp.core.errors import (
     LedgerError,
     LegnextError,
@@ -59,6 +60,7 @@ from legnext_mcp.server.results import (
 from legnext_mcp.server.rows import BY_NAME, paid_tool, validate_arguments
 from legnext_mcp.server.session import Session
 from legnext_mcp.service import jobs as service
+from legnext_mcp.service.caller import caller, unknown_job, user_folder
 from legnext_mcp.service.inputs import keep_upload
 from legnext_mcp.service.outputs import check_folder
 from legnext_mcp.service.quote import BatchQuote, Quote, quote, quote_batch
@@ -122,7 +124,7 @@ async def describe_job(ctx: Ctx, job: Job, *, saved_files: list[str] | None = No
     svc = state.services
     notes = list(notes or [])
     try:
-        entry = await svc.ledger.get(svc.dialect.name, job.job_id)
+        entry = await svc.ledger.get(svc.dialect.name, job.job_id, user=caller().reads)
     except LedgerError as exc:
         entry = None
         notes.append(f"The local history could not be read ({exc.message}).")
@@ -342,9 +344,25 @@ async def run_job(ctx: Ctx, call: a.ToolArgs, quoted: Annotated[Quote, Resolve(p
 # --- free tools ----------------------------------------------------------------------------------------------
 
 
+async def owned(svc: Services, job_ids: list[str]) -> None:
+    """On a shared server, refuse an id the caller does not own, before anything is asked of the API (someone
+    else's job and an unknown one get the same answer).
+
+    Raises:
+        NotFoundError: the first id the caller does not own.
+    """
+    who = caller()
+    if not who.scoped:
+        return
+    for job_id in job_ids:
+        if await svc.ledger.get(svc.dialect.name, job_id, user=who.user) is None:
+            raise unknown_job(job_id)
+
+
 async def _read(ctx: Ctx, job_id: str, notes: list[str]) -> Job:
     svc = services(ctx)
     try:
+        await owned(svc, [check_job_id(job_id)])
         job = await svc.dialect.get(check_job_id(job_id))
     except LegnextError as exc:
         raise tool_error(exc) from None
@@ -363,6 +381,7 @@ async def wait_for_job(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     svc = services(ctx)
     try:
         ids = list(dict.fromkeys(check_job_id(job_id) for job_id in call.job_ids))
+        await owned(svc, ids)
     except LegnextError as exc:
         raise tool_error(exc) from None
     # A job another call waits on is read by the poller already: its latest snapshot will do.
@@ -399,9 +418,13 @@ async def save_images(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     assert isinstance(call, a.SaveArgs)
     svc = services(ctx)
     try:
-        target = check_folder(call.folder, svc.settings.output_dir)  # a bad folder costs no request
+        who = caller()
+        base = user_folder(svc.settings.output_dir, who.user) if who.scoped else svc.settings.output_dir
+        target = check_folder(call.folder, base)  # a bad folder costs no request
         check_job_id(call.job_id)
-        entry = await svc.ledger.get(svc.dialect.name, call.job_id)
+        entry = await svc.ledger.get(svc.dialect.name, call.job_id, user=who.reads)
+        if entry is None and who.scoped:
+            raise unknown_job(call.job_id)
     except LegnextError as exc:
         raise tool_error(exc) from None
     notes: list[str] = []
@@ -426,9 +449,13 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     svc = services(ctx)
     name = svc.dialect.name
     limit = call.limit or 20
+    who = caller()
+    fresh = await refresh_unfinished(svc, call.task_type, who.reads)  # so one that ended long ago is not pending
     try:
-        entries = await svc.ledger.recent(name, status=call.status, task_type=call.task_type, limit=limit)
-        unresolved = [] if call.status else await svc.ledger.intents(name, task_type=call.task_type, limit=limit)
+        entries = await svc.ledger.recent(name, status=call.status, task_type=call.task_type, limit=limit,
+                                          user=who.reads)
+        unresolved = [] if call.status else await svc.ledger.intents(name, task_type=call.task_type, limit=limit,
+                                                                     user=who.reads)
     except LegnextError as exc:
         raise tool_error(exc) from None
     running: list[str] = []
@@ -439,14 +466,19 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
             log.info("active jobs unavailable: %s", exc.code)
             active = None
         running = [job.job_id for job in active or []][:50]
+        if who.scoped and not who.own_key:  # a shared key's running jobs are everyone's: show only the caller's
+            running = [job_id for job_id in running if await svc.ledger.get(name, job_id, user=who.user)]
     summary = JobList(count=len(entries), jobs=[
         JobSummary(job_id=e.job.job_id, task_type=e.job.task_type, status=e.job.status.value, prompt=e.prompt,
-                   parent_job_id=e.parent_job_id, recorded_at=iso_epoch(e.recorded_at)) for e in entries],
+                   parent_job_id=e.parent_job_id, recorded_at=iso_epoch(e.recorded_at),
+                   status_as_of=None if e.job.is_terminal or e.job.job_id in fresh else iso_epoch(e.updated_at))
+        for e in entries],
         uncertain=[UnresolvedSummary(task_type=u.task_type, state="in flight" if u.state == "sending" else "uncertain",
                                      prompt=u.prompt, reason=u.reason or None, estimated_points=u.points,
                                      recorded_at=iso_epoch(u.created_at)) for u in unresolved],
         running_on_account=running)
-    lines = [f"{s.job_id}  {s.task_type:<17} {s.status:<10} {printable(s.prompt or '')[:60]}" for s in summary.jobs]
+    lines = [f"{s.job_id}  {s.task_type:<17} {s.status:<10} {printable(s.prompt or '')[:60]}"
+             + (f"  (status as of {s.status_as_of})" if s.status_as_of else "") for s in summary.jobs]
     lines += [f"{u.state} ({u.recorded_at}): {u.task_type} {printable(u.prompt or '')[:60]!r}: "
               + ("being sent now" if u.state == "in flight" else "may have been created without an id reaching us; "
                  "check the account's job history before submitting it again") for u in summary.uncertain]
@@ -455,6 +487,34 @@ async def list_jobs(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
         lines.append(f"Also running on the account (not sent from here): {', '.join(others[:10])}")
     text = "\n".join(lines) if lines else "No jobs recorded yet."
     return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=summary.structured())
+
+
+async def refresh_unfinished(svc: Services, task_type: str | None, user: str | None) -> set[str]:
+    """Read the most recent unfinished jobs (of ``user``, when the caller sees only theirs) again (at most
+    LIST_REFRESH_READS, one batch) and record what they are now; the ids read. A job the poller watches is current
+    already; a failed read leaves the job as recorded (the listing then says when that was)."""
+    name = svc.dialect.name
+    try:
+        unfinished = [entry for status in ("pending", "staged", "processing")
+                      for entry in await svc.ledger.recent(name, status=status, task_type=task_type,
+                                                           limit=policy.LIST_REFRESH_READS, user=user)]
+    except LegnextError:
+        return set()
+    unfinished.sort(key=lambda entry: entry.recorded_at, reverse=True)
+    ids = [e.job.job_id for e in unfinished if svc.poller.snapshot(e.job.job_id) is None]
+    ids = ids[:policy.LIST_REFRESH_READS]
+    if not ids:
+        return set()
+    try:
+        found = await svc.dialect.get_many(ids)
+    except LegnextError as exc:
+        log.info("could not read unfinished jobs for list_jobs: %s", exc.code)
+        return set()
+    read = [job for job in found if isinstance(job, Job)]
+    notes: list[str] = []
+    for job in read:
+        await service.record(svc, job, notes)
+    return {job.job_id for job in read}
 
 
 def iso_epoch(epoch: float) -> str:

@@ -12,20 +12,19 @@ on the result, not an error that loses the job.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
 
-from legnext_mcp.core import policy
+from legnext_mcp.core import capabilities, policy
 from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncertainError
 from legnext_mcp.core.job import Job
-from legnext_mcp.ledger import NOBODY, IntentSpec
+from legnext_mcp.ledger import IntentSpec
 from legnext_mcp.service import inputs
+from legnext_mcp.service.caller import caller
 from legnext_mcp.service.quote import DAY_S, BatchQuote, Quote, caps, inline_inputs
 from legnext_mcp.service.runtime import Services
 
@@ -43,7 +42,7 @@ class UnrecordedJobError(LegnextError):
         self.job = job
 
 
-async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
+async def submit(svc: Services, quoted: Quote, *, user: str | None = None) -> Job:
     """Send ``quoted`` once and return the new job, recorded.
 
     Raises:
@@ -54,6 +53,7 @@ async def submit(svc: Services, quoted: Quote, *, user: str = NOBODY) -> Job:
     """
     prepared = quoted.prepared
     op = quoted.asked
+    user = caller().user if user is None else user
     inline = inline_inputs(svc)
     shown = inputs.stand_ins(quoted.local, inline=inline)
     callback, token_hash = callback_for(svc.settings.public_url)
@@ -113,7 +113,7 @@ class Sent:
     error: LegnextError | None = None
 
 
-async def submit_batch(svc: Services, batch: BatchQuote, *, user: str = NOBODY) -> list[Sent]:
+async def submit_batch(svc: Services, batch: BatchQuote, *, user: str | None = None) -> list[Sent]:
     """Send a quoted batch: every intent reserved in one transaction (the budget holds for all or none), then each
     request sent once, at most ``BATCH_CONCURRENCY`` at a time. A failure stops only its own job: every other job
     stands and each outcome is returned, in order.
@@ -121,6 +121,7 @@ async def submit_batch(svc: Services, batch: BatchQuote, *, user: str = NOBODY) 
     Raises:
         BudgetExceededError / LedgerError: before sending anything (then nothing was sent).
     """
+    user = caller().user if user is None else user
     specs: list[IntentSpec] = []
     callbacks: list[str | None] = []
     inline = inline_inputs(svc)
@@ -169,16 +170,12 @@ async def submit_batch(svc: Services, batch: BatchQuote, *, user: str = NOBODY) 
 
 
 def callback_for(public_url: str | None) -> tuple[str | None, str | None]:
-    """A job's callback URL, carrying a single-use, unguessable capability, and the capability's hash (what the
-    ledger keeps); (None, None) when the server has no public address."""
+    """A job's callback URL, carrying an unguessable capability good until the job ends, and the capability's
+    hash (what the ledger keeps); (None, None) when the server has no public address."""
     if public_url is None:
         return None, None
-    token = secrets.token_urlsafe(24)
-    return f"{public_url}/callbacks/{token}", token_hash(token)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    token, hashed = capabilities.mint()
+    return f"{public_url}/callbacks/{token}", hashed
 
 
 @dataclass
@@ -205,10 +202,11 @@ class Waited:
 async def record(svc: Services, job: Job, notes: list[str]) -> None:
     """Record a snapshot; a ledger failure becomes a note (the job is what matters, and the API still has it)."""
     try:
-        await svc.ledger.record(job)
+        await svc.ledger.record(job, user=caller().user)  # a row already there keeps its owner
     except LedgerError as exc:
         log.error("could not record a snapshot of job %s: %s", job.job_id, exc.message)
         _note(notes, job.job_id, exc.message)
+    await svc.poller.publish([job])  # a read outside the poller (get_job, a wait's first look) counts too
 
 
 def _note(notes: list[str], job_id: str, reason: str) -> None:
@@ -250,7 +248,7 @@ def percent(svc: Services, job: Job) -> float:
 
 async def _prompt(svc: Services, job: Job) -> str | None:
     try:
-        entry = await svc.ledger.get(svc.dialect.name, job.job_id)
+        entry = await svc.ledger.get(svc.dialect.name, job.job_id, user=caller().reads)
     except LedgerError:
         entry = None
     return (entry.prompt if entry else None) or job.prompt

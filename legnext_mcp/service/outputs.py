@@ -54,21 +54,37 @@ def check_folder(folder: str | None, base: Path) -> Path:
     """
     if folder is None:
         target = base
+    elif not _FOLDER.fullmatch(folder) or ".." in folder or folder.split(".")[0].upper() in _DEVICES:
+        raise LocalValidationError(
+            f"folder {folder[:70]!r} is not allowed: use a plain sub-folder name (letters, digits, space, '_', "
+            "'-', '.'; not ending in a dot or space), not a path; files always go inside the output directory.")
     else:
-        if not _FOLDER.fullmatch(folder) or ".." in folder or folder.split(".")[0].upper() in _DEVICES:
-            raise LocalValidationError(
-                f"folder {folder[:70]!r} is not allowed: use a plain sub-folder name (letters, digits, space, '_', "
-                "'-', '.'; not ending in a dot or space), not a path; files always go inside the output directory.")
         target = base / folder
-        if target.is_symlink() and not target.exists():
-            raise LocalValidationError(f"{target} is a link to a folder that does not exist; remove it or pick another "
-                                       "folder name.")
-        if not target.resolve().is_relative_to(base.resolve()):
-            raise LocalValidationError("folder must stay inside the output directory.")
-    if target.exists() and not target.is_dir():
-        raise LocalValidationError(f"{target} exists and is a file, not a folder; pick another folder name (or move "
-                                   "the file).")
+    try:
+        if target != base:
+            if target.is_symlink() and not target.exists():
+                raise LocalValidationError(f"{target} is a link to a folder that does not exist; remove it or pick "
+                                           "another folder name.")
+            if not target.resolve().is_relative_to(base.resolve()):
+                raise LocalValidationError("folder must stay inside the output directory.")
+        if target.exists() and not target.is_dir():
+            raise LocalValidationError(f"{target} exists and is a file, not a folder; pick another folder name (or "
+                                       "move the file).")
+    except (OSError, RuntimeError) as exc:  # a link loop, a folder we may not look into
+        raise unwritable(target, base, exc) from None
     return target
+
+
+def unwritable(folder: Path, base: Path, exc: BaseException) -> LocalValidationError:
+    """The one-line refusal for a folder files cannot be written to, naming it and the fix."""
+    if isinstance(exc, OSError):
+        reason = exc.strerror or type(exc).__name__
+        where = f" ({exc.filename})" if exc.filename and str(exc.filename) != str(folder) else ""
+    else:  # files.inside: a planted link would take a file out of the folder
+        reason, where = "a link in it points outside the folder", ""
+    return LocalValidationError(
+        f"Could not save into {folder}: {reason}{where}. Nothing was written there; pick another folder name, or "
+        f"set LEGNEXT_OUTPUT_DIR to a folder this user can write (now {base}).")
 
 
 @dataclass(frozen=True)
@@ -177,12 +193,18 @@ class Outputs:
         count = output_count(job)
         if count == 0:
             raise LocalValidationError(f"Job {job.job_id} ({job.task_type}) has no image or video files to save.")
-        await anyio.to_thread.run_sync(clean_stale_parts, folder)
+        try:
+            await anyio.to_thread.run_sync(clean_stale_parts, folder)
+        except OSError as exc:
+            raise unwritable(folder, self.output_dir, exc) from None
         saved: list[Path] = []
         for index in range(count):
             data, kind = await self.file(job, index, refresh=refresh)
-            target = inside(folder, f"{job.job_id}_{index}.{media.extension_for(kind)}")
-            saved.append(await anyio.to_thread.run_sync(write_new, target, data))
+            try:
+                target = inside(folder, f"{job.job_id}_{index}.{media.extension_for(kind)}")
+                saved.append(await anyio.to_thread.run_sync(write_new, target, data))
+            except (OSError, ValueError) as exc:
+                raise unwritable(folder, self.output_dir, exc) from None
         sidecar: dict[str, Any] = {
             "job_id": job.job_id, "api": self.dialect.name, "task_type": job.task_type, "prompt": prompt or job.prompt,
             "seed": job.seed, "parent_job_id": parent_job_id, "urls": output_urls(job), "grid_url": job.grid_url,
@@ -192,8 +214,11 @@ class Outputs:
         }
         if job.grid_only and not job.video_urls:
             sidecar["cut_from_grid"] = {str(n): QUADRANTS[n] for n in range(count)}
-        path = inside(folder, f"{job.job_id}.json")
-        await anyio.to_thread.run_sync(atomic_write, path, json.dumps(sidecar, indent=2).encode())
+        try:
+            path = inside(folder, f"{job.job_id}.json")
+            await anyio.to_thread.run_sync(atomic_write, path, json.dumps(sidecar, indent=2).encode())
+        except (OSError, ValueError) as exc:
+            raise unwritable(folder, self.output_dir, exc) from None
         return Saved(files=saved, sidecar=path)
 
     # --- previews ---------------------------------------------------------------------------------

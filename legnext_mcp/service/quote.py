@@ -16,10 +16,11 @@ from legnext_mcp.core.errors import BudgetExceededError, LegnextError, LocalVali
 from legnext_mcp.core.job import Job
 from legnext_mcp.core.localref import is_local_ref
 from legnext_mcp.core.operations import Operation, image_prompt_urls
-from legnext_mcp.core.urls import is_public_url
+from legnext_mcp.core.urls import is_public_url, on_origin
 from legnext_mcp.dialects.base import Prepared
-from legnext_mcp.ledger import NOBODY, Cap
+from legnext_mcp.ledger import Cap
 from legnext_mcp.service import inputs
+from legnext_mcp.service.caller import caller, unknown_job
 from legnext_mcp.service.inputs import LocalImage
 from legnext_mcp.service.runtime import Services
 from legnext_mcp.settings import Settings
@@ -51,40 +52,44 @@ async def load_parent(svc: Services, job_id: str) -> tuple[Job, str | None]:
     otherwise a fresh read (free), recorded so the next check needs no request.
 
     Raises:
-        LegnextError: NotFoundError for an unknown id, or whatever the read raised.
+        LegnextError: NotFoundError for an unknown id (on a shared server, one the caller does not own), or
+            whatever the read raised.
     """
-    entry = await svc.ledger.get(svc.dialect.name, job_id)
+    who = caller()
+    entry = await svc.ledger.get(svc.dialect.name, job_id, user=who.reads)
+    if entry is None and who.scoped:  # someone else's, or unknown: the same answer, and nothing asked upstream
+        raise unknown_job(job_id)
     if entry is not None and entry.job.is_terminal:
         return entry.job, entry.prompt or entry.job.prompt
     job = await svc.dialect.get(job_id)
-    await svc.ledger.record(job)
+    await svc.ledger.record(job, user=who.user)
     return job, (entry.prompt if entry else None) or job.prompt
 
 
 def check_addresses(svc: Services, op: Operation) -> None:
     """Refuse image URLs that carry credentials (the API would pass them on to wherever it fetches), and
     URLs on private, loopback or link-local addresses: the API's servers cannot reach them, and the URL
-    would leak an internal address. Allowed when the API itself is local (the sandbox serves its own images
-    from 127.0.0.1).
+    would leak an internal address. A local API (the sandbox, a relay on this machine) may be given URLs on its
+    own origin (the sandbox serves its own images from 127.0.0.1), and no other private address.
 
     Raises:
         LocalValidationError: naming the URL and what to do instead.
     """
-    local_api = not is_public_url(svc.dialect.base_url)
+    base = svc.dialect.base_url
     for url in [*op.fetched_urls(), *image_prompt_urls(op)]:
         if is_local_ref(url):  # a picture on this machine: service.inputs decides
             continue
         if "@" in urlsplit(url).netloc:
             raise LocalValidationError(f"{url.split('@', 1)[-1][:80]!r}: an image URL must not carry a user name or "
                                        "password (user:pass@). Use a public URL without credentials.")
-        if not local_api and not is_public_url(url):
+        if not is_public_url(url) and not on_origin(url, base):
             raise LocalValidationError(
                 f"{url[:100]} is not a public address (localhost, a private network or link-local); "
                 f"{svc.dialect.service} fetches images from the internet and cannot reach it. Put the image at a "
                 "public https URL and pass that.")
 
 
-async def quote(svc: Services, op: Operation, *, user: str = NOBODY) -> Quote:
+async def quote(svc: Services, op: Operation, *, user: str | None = None) -> Quote:
     """Check, price and budget ``op`` without sending it.
 
     Raises:
@@ -92,6 +97,7 @@ async def quote(svc: Services, op: Operation, *, user: str = NOBODY) -> Quote:
             parent lookup's error.
     """
     dialect = svc.dialect
+    user = caller().user if user is None else user
     if not dialect.supports(type(op)):
         raise LocalValidationError(f"{dialect.unsupported_reason(type(op))}.")
     inline = inline_inputs(svc)
@@ -150,13 +156,14 @@ class BatchQuote:
     notes: tuple[str, ...] = ()
 
 
-async def quote_batch(svc: Services, ops: list[Operation], *, user: str = NOBODY) -> BatchQuote:
+async def quote_batch(svc: Services, ops: list[Operation], *, user: str | None = None) -> BatchQuote:
     """Check and price every operation (each with all of ``quote``'s checks), then the budget against their sum:
     one price, one budget check, for all or none.
 
     Raises:
         LegnextError: the first operation's problem (named by its position), or BudgetExceededError for the sum.
     """
+    user = caller().user if user is None else user
     quotes: list[Quote] = []
     for n, op in enumerate(ops, 1):
         try:

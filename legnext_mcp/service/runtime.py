@@ -80,7 +80,7 @@ async def follow(ledger: Ledger, poller: Poller) -> None:
         try:
             async for dialect, job_id in ledger.listen():
                 if dialect == poller.dialect.name:
-                    poller.poke(job_id)
+                    poller.heard(job_id)
         except LedgerError as exc:
             log.warning("not hearing of other replicas' callbacks (%s); trying again", exc.message)
         except Exception as exc:
@@ -115,7 +115,15 @@ async def _opened(settings: Settings, dialect: Dialect[Any], *, ledger: Ledger |
                 for job in jobs:
                     unrecorded.pop(job.job_id, None)
 
-        poller = Poller(dialect, record, callbacks=settings.public_url is not None)
+        async def recall(job_ids: list[str]) -> list[Job]:
+            found = [await store.get(dialect.name, job_id) for job_id in job_ids]
+            return [entry.job for entry in found if entry is not None]
+
+        async def announce(job_ids: list[str]) -> None:
+            for job_id in job_ids:
+                await store.announce(dialect.name, job_id)
+
+        poller = Poller(dialect, record, callbacks=settings.public_url is not None, recall=recall, announce=announce)
         if group is None:
             group = await stack.enter_async_context(anyio.create_task_group())
             stack.callback(group.cancel_scope.cancel)

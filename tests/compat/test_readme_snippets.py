@@ -1,4 +1,4 @@
-"""The README's "Use with agent frameworks" snippets, run exactly as printed: ``legnext-mcp`` on PATH, the
+"""The agent-framework snippets of docs/frameworks.md, run exactly as printed: ``legnext-mcp`` on PATH, the
 provider's base URL (an environment variable each SDK reads) pointed at the scripted stand-in."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ import pytest
 
 from providers import Provider, assert_chain
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "frameworks.md"
 SNIPPET = re.compile(r"<!-- snippet: ([\w-]+) -->\n```python\n(.*?)```", re.DOTALL)
-SNIPPETS = dict(SNIPPET.findall(README.read_text()))
+SNIPPETS = dict(SNIPPET.findall(PAGE.read_text()))
 
 
-def test_the_readme_has_one_snippet_per_framework() -> None:
+def test_the_page_has_one_snippet_per_framework() -> None:
     assert set(SNIPPETS) == {"openai-agents", "pydantic-ai", "langchain", "anthropic", "google-genai"}
 
 

@@ -93,3 +93,12 @@ def test_turbo_draft_and_v8_prompts_get_the_fast_image_schedule() -> None:
         assert legnext_poll_plan("diffusion", prompt) is policy.POLL_PLANS["image-fast"] is not slow
     assert legnext_poll_plan("upscale", "a fox --turbo") is legnext_poll_plan("upscale")
     assert legnext_poll_plan("diffusion", "a fox --v 6.1") is slow
+
+
+def test_with_callbacks_the_first_fallback_look_waits_until_a_job_of_the_class_is_late() -> None:
+    plan = legnext_poll_plan("diffusion", "a fox --v 7")
+    first = policy.fallback_poll_delay(plan, 0.0, 0)
+    assert first == plan.late_after_s * policy.CALLBACK_MARGIN > policy.next_poll_delay(plan, 0.0, 0)
+    assert policy.fallback_poll_delay(plan, 30.0, 0) == first - 30.0  # counted from the job's age
+    later = policy.fallback_poll_delay(plan, first, 1)
+    assert later == plan.late_interval_s * policy.CALLBACK_SLOWDOWN > policy.next_poll_delay(plan, first, 1)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import psycopg
 import pytest
 from mcp import Client
@@ -195,3 +196,19 @@ async def test_legacy_clients_go_round_robin_on_stateless_replicas(tmp_path: Pat
             assert any("cannot ask the user" in note for note in up["notes"])
             listed = _ok(await client.call_tool("list_jobs", {}), "list_jobs")
             assert {made["job_id"], up["job_id"]} <= {job["job_id"] for job in listed["jobs"]}
+
+
+async def test_teammates_reach_the_replicas_by_the_public_name_behind_the_balancer(tmp_path: Path,
+                                                                                   pg_url: str) -> None:
+    # Through a balancer the Host header is the name users typed: LEGNEXT_PUBLIC_URL's host is accepted by every
+    # replica without listing it again; any other name is still refused (DNS rebinding).
+    with deployment(tmp_path, pg_url, LEGNEXT_PUBLIC_URL="https://mcp.team.example") as team:
+        hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+        headers = {"accept": "application/json, text/event-stream"}
+        async with httpx2.AsyncClient() as http:
+            answers = [(await http.post(team.mcp(), json=hello, headers={**headers, "host": "mcp.team.example"}))
+                       .status_code for _ in range(3)]  # round robin: each replica once
+            other = await http.post(team.mcp(), json=hello, headers={**headers, "host": "evil.example"})
+        assert answers == [200, 200, 200]
+        assert other.status_code == 421

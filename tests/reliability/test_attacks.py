@@ -258,7 +258,7 @@ async def test_a_download_that_trickles_in_is_stopped_at_its_deadline() -> None:
     app.engine.faults.add(Fault("body", path_prefix="/cdn/", content_type="image/png", size=400_000,
                                 delay_s=0.3))
     with LoopbackSandbox(app) as loop:
-        async with Downloader(allow_local=True, deadline_s=0.5) as d:
+        async with Downloader(local_origin=loop.origin, deadline_s=0.5) as d:
             started = time.monotonic()
             with pytest.raises(NetworkError, match=r"longer than 0\.5 s"):
                 await d.fetch(f"{loop.origin}/cdn/mj/x_0.png")

@@ -40,7 +40,8 @@ def test_tools_list_from_the_manifest_is_what_the_built_tools_list(dialect: str,
                                                                      prices: tuple[tuple[str, int], ...]) -> None:
     key = CatalogKey(dialect=dialect, toolsets=toolsets, relay_prices=prices)
     built = [MCPTool(name=t.name, title=t.title, description=t.description, input_schema=t.parameters,
-                     output_schema=t.output_schema, annotations=t.annotations) for _, t in build_tools(key).values()]
+                     output_schema=t.output_schema, annotations=t.annotations, icons=t.icons)
+             for _, t in build_tools(key).values()]
     assert [t.model_dump() for t in listing(key)] == [t.model_dump() for t in built]
     assert len(built) > 5
 

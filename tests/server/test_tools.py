@@ -70,13 +70,17 @@ async def test_tools_list_declares_portable_schemas_descriptions_and_honest_anno
             assert "additionalProperties" not in node, (name, node)  # google-genai breaks on it
         assert tool.output_schema is not None and tool.output_schema.get("properties")
         if name in PAID:
-            assert effective(tool.annotations) == (False, False, False, True)
+            # spending cannot be undone: destructive (docs/tools.md); every hint explicit, none left to defaults
+            assert effective(tool.annotations) == (False, True, False, True)
+            assert None not in tool.annotations.model_dump(exclude={"title"}).values()  # type: ignore[union-attr]
             assert "points" in tool.description or "cost" in tool.description.lower()
             assert set(tool.output_schema["required"]) == {"job_id", "task_type", "status", "done"}
             assert set(tool.output_schema["properties"]) == set(JobResult.model_fields)  # the whole result
         elif name in FREE:
             hints = effective(tool.annotations)
-            assert hints[1] is False and hints[2] is True
+            # save_images writes files (destructive for Anthropic's directory review); the others only read
+            assert hints[2] is True and hints[1] is (name == "save_images") and hints[0] is (name != "save_images")
+        assert tool.icons and tool.icons[0].src.startswith("data:image/png;base64,"), name
     assert effective(tools["get_job"].annotations)[0] is True
     assert effective(tools["list_jobs"].annotations)[3] is False
     assert tools["pan"].input_schema["properties"]["direction"]["enum"] == ["down", "right", "up", "left"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from legnext_mcp import __version__
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, Engine, SandboxApp
 from legnext_mcp.sandbox.serve import LoopbackSandbox
 from tests.support import FAST
@@ -137,6 +138,7 @@ def test_skill_md_frontmatter_follows_the_agent_skill_rules() -> None:
     for script_name in ("verify_api_key", "imagine", "get_task", "generate_and_wait", "action"):
         assert f"scripts/{script_name}.py" in text
         header = (SKILL / "scripts" / f"{script_name}.py").read_text()
-        assert header.startswith("# /// script\n") and 'dependencies = ["legnext-mcp"]' in header
+        # pinned: `uv run` gets the release this skill was written for, never an unrelated later one
+        assert header.startswith("# /// script\n") and f'dependencies = ["legnext-mcp=={__version__}"]' in header
     for reference in re.findall(r"references/[\w.-]+", text):
         assert (SKILL / reference).is_file()

@@ -101,10 +101,11 @@ class LegnextClient:
         key = check_key(api_key, dialect="legnext")
         self.base_url = base_url.rstrip("/")
         self.clock = clock or Clock()
-        self.http = ApiTransport(self.base_url, auth=HeaderAuth({"x-api-key": key}), secret=key, profile=PROFILE,
-                                 transport=transport, timeout=timeout, clock=self.clock, rng=rng)
+        self.http = ApiTransport(self.base_url, auth=HeaderAuth({"x-api-key": key}, key=key), secret=key,
+                                 profile=PROFILE, transport=transport, timeout=timeout, clock=self.clock, rng=rng)
         # Output URLs of the real API are public; the sandbox serves its files from loopback.
-        self.downloader = Downloader(allow_local=not is_public_url(self.base_url), transport=download_transport,
+        self.downloader = Downloader(local_origin=None if is_public_url(self.base_url) else self.base_url,
+                                     transport=download_transport,
                                      max_bytes=download_max_bytes)
 
     def __repr__(self) -> str:

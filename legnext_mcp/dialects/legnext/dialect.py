@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ import anyio
 
 from legnext_mcp.core.errors import LegnextError, LocalValidationError, NotFoundError, PromptError
 from legnext_mcp.core.followups import FollowUp, check_parent, is_video, model_of, offered
-from legnext_mcp.core.job import Job, JobStatus
+from legnext_mcp.core.job import Job, JobStatus, output_url
 from legnext_mcp.core.limits import MAX_OUTPUTS
 from legnext_mcp.core.operations import Enhance, EnhanceUpscale, Operation, VideoDiffusion, made_by
 from legnext_mcp.core.policy import PollPlan
@@ -32,8 +33,9 @@ def to_job(job: wire.LegnextJob) -> Job:
     made = made_by(job.task_type)
     output_kind = made.output if made else ("video" if job.output.video_urls else "grid")
     out = job.output
-    images = list(out.image_urls) or ([out.image_url] if out.image_url and output_kind == "single" else [])
-    videos = list(out.video_urls) or ([out.video_url] if out.video_url else [])
+    # Only http(s) URLs count (and are capped): a javascript: or file: URL is dropped before it takes a place.
+    images = _http(out.image_urls) or _http([out.image_url] if output_kind == "single" else [])
+    videos = _http(out.video_urls) or _http([out.video_url])
     cap = MAX_OUTPUTS[output_kind]
     if len(images) > cap or len(videos) > cap:
         log.warning("job %s listed %d images and %d videos; %s jobs have at most %d: the rest are ignored",
@@ -49,6 +51,10 @@ def to_job(job: wire.LegnextJob) -> Job:
         frozen=job.meta.usage.frozen, consumed=job.meta.usage.consume, created_at=job.meta.created_at,
         started_at=job.meta.started_at, ended_at=job.meta.ended_at,
         raw=job.model_dump(mode="json", by_alias=True))
+
+
+def _http(urls: Sequence[str | None]) -> list[str]:
+    return [url for url in map(output_url, urls) if url]
 
 
 class LegnextDialect:

@@ -177,6 +177,16 @@ def video_batch(prompt: str | None) -> int:
     return int(value) if value else 4
 
 
+def _video_turbo(prompt: str | None) -> bool:
+    """Whether a video prompt asks for turbo mode."""
+    if not prompt:
+        return False
+    try:
+        return any(name == "turbo" for name, _ in parse_prompt(prompt, video=True).flags)
+    except PromptError:
+        return False
+
+
 @dataclass(frozen=True)
 class VideoPrice:
     """Per four videos at 480p; ``--bs`` scales it (24-video-diffusion.md); 720p by an assumed factor."""
@@ -187,9 +197,13 @@ class VideoPrice:
         assert isinstance(op, VideoDiffusion)
         batch = video_batch(op.text)
         points = self.per_four * batch // 4
+        turbo = ""
+        if _video_turbo(op.text):  # as image jobs are: the budget is checked against the higher price
+            points, turbo = points * 2, "; turbo assumed 2x (undocumented for video)"
         if op.resolution == "720p":
-            return _points(points * HD_VIDEO_FACTOR, f"{batch} videos; 720p assumed {HD_VIDEO_FACTOR}x (undocumented)")
-        return _points(points, f"{batch} videos at 480p")
+            return _points(points * HD_VIDEO_FACTOR,
+                           f"{batch} videos; 720p assumed {HD_VIDEO_FACTOR}x (undocumented){turbo}")
+        return _points(points, f"{batch} videos at 480p{turbo}")
 
     @property
     def text(self) -> str:

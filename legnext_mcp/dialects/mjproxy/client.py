@@ -63,10 +63,11 @@ class MjProxyClient:
         self.base_url = base_url.rstrip("/")
         self.clock = clock or Clock()
         self.http = ApiTransport(self.base_url, auth=HeaderAuth({"authorization": f"Bearer {key}",
-                                                                 "mj-api-secret": key}),
+                                                                 "mj-api-secret": key}, key=key),
                                  secret=key, profile=PROFILE, transport=transport, clock=self.clock)
         # A relay's images are public; the simulator serves its own from loopback.
-        self.downloader = Downloader(allow_local=not is_public_url(self.base_url), transport=download_transport,
+        self.downloader = Downloader(local_origin=None if is_public_url(self.base_url) else self.base_url,
+                                     transport=download_transport,
                                      max_bytes=download_max_bytes)
 
     def __repr__(self) -> str:

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
-from pydantic import ValidationError
 
 from legnext_mcp.core import policy
 from legnext_mcp.core.clock import Clock
@@ -30,7 +29,7 @@ from legnext_mcp.core.followups import FollowUp, offered
 from legnext_mcp.core.ids import check_answer_id
 from legnext_mcp.core.job import Job, JobStatus
 from legnext_mcp.core.money import Estimate
-from legnext_mcp.core.operations import Operation, made_by
+from legnext_mcp.core.operations import Operation, Upscale, made_by
 from legnext_mcp.core.policy import PollPlan
 from legnext_mcp.core.text import cut
 from legnext_mcp.dialects.base import AccountSummary, Prepared
@@ -131,8 +130,8 @@ class MjProxyDialect:
                 job_id = check_answer_id(answer.task_id, None, service=SERVICE)
             except ServerError as exc:
                 raise SubmissionUncertainError(exc.message + " The job may have been created.") from None
-            if code == wire.EXISTS_OR_MODAL:  # the relay already has this result: return it as it is
-                return await self.get(job_id)
+            if code == wire.EXISTS_OR_MODAL:
+                return await self._existing(job_id, op, text)
             if code == wire.QUEUED:
                 log.info("relay queued %s (%s ahead)", job_id, answer.properties.get("numberOfQueues"))
             action = ACTION_OF.get(op, "IMAGINE")
@@ -148,6 +147,29 @@ class MjProxyDialect:
                                   "nothing was charged. Rephrase without it.", status=200)
         raise BadRequestError(f"The relay refused the request (code {code}: {text or 'no description'}); "
                               "nothing was charged.", status=200)
+
+    async def _existing(self, job_id: str, op: type[Operation], text: str) -> Job:
+        """Code 21 "exists": the protocol's one such answer is an upscale already made (U pressed again on the
+        same image), which is then this call's result. Any other task named so (an older imagine, another
+        action) is not believed as the result of the job just asked for: the request is kept as uncertain (it
+        may have been charged) and the message says what the relay answered.
+
+        Raises:
+            SubmissionUncertainError: the answer is not about this request, or the task could not be read.
+        """
+        try:
+            job = await self.get(job_id)
+        except LegnextError as exc:
+            raise SubmissionUncertainError(f"The relay answered code 21 (exists: {text or 'no description'}) naming "
+                                           f"task {job_id}, which could not be read ({exc.message}); the request "
+                                           "may have been charged. Check the relay before submitting again.") from None
+        if op is Upscale and job.task_type == Upscale.task_type:
+            return job
+        raise SubmissionUncertainError(
+            f"The relay answered code 21 (exists: {text or 'no description'}) naming task {job_id}, a "
+            f"{job.task_type} job made earlier, not a new {op.task_type} job for this request; it was not taken as "
+            "this call's result. The relay may have charged the request: it is kept in the local history as "
+            f"uncertain (list_jobs). Task {job_id} can be read with get_job.")
 
     async def get(self, job_id: str) -> Job:
         job = _task(await self.client.fetch(job_id))
@@ -202,6 +224,7 @@ def _task(raw: Any) -> Job:
     """
     try:
         return to_job(wire.Task.model_validate(raw))
-    except ValidationError:
+    except (ValueError, TypeError, ArithmeticError) as exc:  # ValidationError too: never a bare exception
+        log.warning("a task the relay sent could not be read: %s", cut(str(exc), 200))
         raise ServerError("The relay sent a task in a shape we could not read. Try again; report it if it "
                           "persists.") from None

@@ -64,6 +64,8 @@ _NUMBERED = re.compile(r"^\s*\d[\ufe0f\u20e3]+\s*")
 _VIDEO_FLAGS = re.compile(r"\s--(motion)\s+(low|high)\b|\s--(bs)\s+([124])\b")
 #: Output URLs are often signed, so longer than the 1024 characters of an input URL; past this, refused.
 MAX_OUTPUT_URL = 4096
+#: Button labels named in a refusal (a relay may send thousands).
+MAX_LABELS_SHOWN = 20
 _UPSCALED_FIRST = ("on a relay, {what} works on an upscaled image: run upscale(job_id='{parent}', image_no={index}) "
                    "first, then {what} that job with image_no=0.")
 
@@ -212,9 +214,12 @@ def press(parent: Job, prefix: str, what: str, *, contains: str = "", notes: tup
     custom_id = next((b.custom_id for b in buttons if b.custom_id.startswith(prefix) and contains in b.custom_id),
                      None)
     if custom_id is None:
-        labels = ", ".join(sorted({cut(b.label, 40) for b in buttons if b.label})[:20])
+        every = sorted({cut(b.label, 40) for b in buttons if b.label})
+        labels = cut(", ".join(every[:MAX_LABELS_SHOWN]), 600)
+        if len(every) > MAX_LABELS_SHOWN:  # what reaches the model is capped, and says so
+            labels += f", and {len(every) - MAX_LABELS_SHOWN} more buttons not shown"
         raise LocalValidationError(f"job {parent.job_id} does not offer {what} on this relay (its buttons: "
-                                   f"{cut(labels, 600) or 'none'}).")
+                                   f"{labels or 'none'}).")
     return Plan("action", {"taskId": parent.job_id, "customId": custom_id}, modal=modal, notes=notes)
 
 

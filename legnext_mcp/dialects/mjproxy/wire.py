@@ -4,6 +4,8 @@ what they fill), checked where a value reaches a path, a URL or a ledger row."""
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -12,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 #: 24 banned prompt, 3 not found, 4 validation error.
 ACCEPTED, EXISTS_OR_MODAL, QUEUED, QUEUE_FULL, BANNED, NOT_FOUND, VALIDATION = 1, 21, 22, 23, 24, 3, 4
 MODAL_WAITING = "Waiting for window confirm"
+_PERCENT = re.compile(r"[0-9]{1,3}")
+log = logging.getLogger("legnext_mcp.mjproxy")
 
 
 class _Lenient(BaseModel):
@@ -77,5 +81,11 @@ class Task(_Lenient):
 
     @property
     def percent(self) -> int | None:
-        text = str(self.progress or "").strip().rstrip("%")
-        return max(0, min(100, int(text))) if text.isdigit() else None
+        """The progress as a percent 0-100, or None when it is not 1-3 ASCII digits (``"²%"`` passes
+        ``str.isdigit`` and fails ``int``; 5,000 digits pass both checks and fail Python's int limit)."""
+        text = str(self.progress or "").strip().removesuffix("%")
+        if _PERCENT.fullmatch(text):
+            return min(100, int(text))
+        if text:
+            log.warning("ignored a progress value the relay sent that is not a percent: %r", text[:20])
+        return None

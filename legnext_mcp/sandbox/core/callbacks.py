@@ -22,9 +22,12 @@ log = logging.getLogger("legnext_mcp.sandbox")
 @dataclass
 class Callbacks:
     sent: list[tuple[str, int]] = field(default_factory=list)  # (url, status or 0 for no answer)
+    started: dict[str, float] = field(default_factory=dict)  # url -> time.monotonic() when its sending began
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def deliver(self, url: str, job: dict[str, Any]) -> None:
+        with self._lock:
+            self.started[url] = time.monotonic()
         payload = {"timestamp": int(time.time() * 1000), "data": job}
         threading.Thread(target=self._post, args=(url, payload), name="sandbox-callback", daemon=True).start()
 

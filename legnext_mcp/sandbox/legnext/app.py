@@ -31,8 +31,14 @@ class SandboxApp(RecordingApp):
             Route("/api/account/info", self._account_info, methods=["GET"]),
             Route("/api/account/active_tasks", self._active_tasks, methods=["GET"]),
             Route("/cdn/{kind:str}/{name:str}", self._file, methods=["GET"]),
+            Route("/_sandbox/instance", self._instance, methods=["GET"]),
         ]
         super().__init__(engine or Engine(), routes, flat_error)
+
+    async def _instance(self, request: Request) -> Response:
+        """Which simulated account this is (a digest of its saved secret), so another ``--sandbox`` on the same
+        data folder can tell it found this one and not some other service on the port."""
+        return json_response(200, {"instance": self.engine.instance})
 
     def _key(self, request: Request) -> str | None:
         key = request.headers.get("x-api-key", "")

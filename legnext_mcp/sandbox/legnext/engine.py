@@ -130,6 +130,10 @@ class SimClock:
         """How long ``sim_seconds`` of a job's life take in real time (frozen clocks: one for one)."""
         return sim_seconds / self.scale if self.scale > 0 else sim_seconds
 
+    def real_moment(self, sim_instant: float) -> float:
+        """The ``time.monotonic()`` at which simulated time reaches ``sim_instant`` (benchmarks measure lag)."""
+        return self._start + (sim_instant - self._offset) / self.scale if self.scale > 0 else self._start
+
     def advance(self, seconds: float) -> None:
         self._offset += seconds
         self._wall_offset += seconds
@@ -240,6 +244,11 @@ class Engine:
             running = [self.render(j, now, origin) for j in self.jobs.values()
                        if j.key == key and not j.rejected and j.status(now) not in ("completed", "failed")]
             return {"code": 200, "message": "success", "data": running}
+
+    @property
+    def instance(self) -> str:
+        """A public name of this simulated account (a digest of its secret; the secret itself stays here)."""
+        return hashlib.sha256(b"legnext-sandbox-instance:" + self._secret).hexdigest()[:32]
 
     def remember_port(self, port: int) -> None:
         self.preferred_port = port

@@ -108,7 +108,7 @@ def check_prompt(text: str, *, video: bool = False, version: str = "7") -> tuple
         if seen["v"] not in _VERSIONS:
             return None, f"--v {seen['v']} is not supported; use 6, 6.1, 7, 8 or 8.1"
         info.version = seen["v"]
-    video_flags = {"motion", "end", "loop", "bs", "raw"}
+    video_flags = {"motion", "end", "loop", "bs", "raw", "fast", "turbo"}  # 04-model-information.md: Video Model
     for name, value in seen.items():
         if video:
             if name not in video_flags:

@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.11"
-# dependencies = ["legnext-mcp"]
+# dependencies = ["legnext-mcp==0.1.0"]
 # ///
 """Follow-ups on a finished job: upscale, variation, reroll, pan, outpaint, remix, enhance, video.
 
@@ -15,20 +15,30 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from pathlib import Path
 
-try:
-    import legnext_mcp  # noqa: F401
-except ImportError:  # run from a checkout without installing: use the repository copy
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-
+import _find_legnext  # noqa: F401  # finds the package: installed, this checkout's, or `legnext-mcp`'s on PATH
 from pydantic import ValidationError
 
 from legnext_mcp.core import operations as ops
+from legnext_mcp.core.problems import describe
 from legnext_mcp.service.runtime import Services
-from legnext_mcp.skill_cli import EXIT_OK, UsageError, add_dialect, emit, job_dict, print_job, run, submit, wait
+from legnext_mcp.skill_cli import (
+    EXIT_OK,
+    UsageError,
+    add_dialect,
+    emit,
+    job_dict,
+    nothing_sent,
+    print_job,
+    run,
+    submit,
+    wait,
+)
 
 ACTIONS = ("upscale", "variation", "reroll", "pan", "outpaint", "remix", "enhance", "video")
+#: The flag or argument that sets each field of an operation, for problems in the words of this command line.
+FLAGS = {"parent": "JOB_ID", "index": "--image", "scale": "--scale", "direction": "--direction",
+         "prompt": "--prompt", "mode": "--type", "strength": "--type"}
 
 
 def operation(args: argparse.Namespace) -> ops.Operation:
@@ -45,11 +55,12 @@ def operation(args: argparse.Namespace) -> ops.Operation:
         "enhance": lambda: ops.Enhance(**on),
         "video": lambda: ops.VideoDiffusion(**on, prompt=prompt),
     }
+    if args.action == "remix" and not prompt:
+        raise UsageError("remix needs --prompt \"the new prompt\". Nothing was sent.")
     try:
         return builders[args.action]()
     except ValidationError as exc:
-        raise UsageError("; ".join(f"{'.'.join(map(str, e['loc'])) or args.action}: {e['msg']}"
-                                   for e in exc.errors(include_url=False))) from None
+        raise UsageError(nothing_sent(describe(exc, names=FLAGS))) from None
 
 
 def main() -> int:
@@ -75,7 +86,7 @@ def main() -> int:
         emit(job_dict(job), args.json, lambda: print_job(job))
         return EXIT_OK
 
-    return run(act, as_json=args.json, dialect=args.dialect)
+    return run(act, as_json=args.json, dialect=args.dialect, names=FLAGS)
 
 
 if __name__ == "__main__":

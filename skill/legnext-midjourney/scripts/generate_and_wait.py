@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.11"
-# dependencies = ["legnext-mcp"]
+# dependencies = ["legnext-mcp==0.1.0"]
 # ///
 """Generate 4 images from a prompt, wait, and print the image URLs, grid, seed and job id.
 
@@ -15,10 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-try:
-    import legnext_mcp  # noqa: F401
-except ImportError:  # run from a checkout without installing: use the repository copy
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+import _find_legnext  # noqa: F401  # finds the package: installed, this checkout's, or `legnext-mcp`'s on PATH
 
 from legnext_mcp.core.operations import Imagine
 from legnext_mcp.service.jobs import Progress
@@ -61,7 +58,7 @@ def main() -> int:
         emit(job_dict(job, saved_files=saved), args.json, human)
         return EXIT_OK
 
-    return run(generate, as_json=args.json, dialect=args.dialect)
+    return run(generate, as_json=args.json, dialect=args.dialect, names={"prompt": "PROMPT"})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.11"
-# dependencies = ["legnext-mcp"]
+# dependencies = ["legnext-mcp==0.1.0"]
 # ///
 """Show a job's status and results; with --wait, wait until it finishes.
 
@@ -12,12 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-try:
-    import legnext_mcp  # noqa: F401
-except ImportError:  # run from a checkout without installing: use the repository copy
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+import _find_legnext  # noqa: F401  # finds the package: installed, this checkout's, or `legnext-mcp`'s on PATH
 
 from legnext_mcp.core.ids import check_job_id
 from legnext_mcp.core.job import JobStatus
@@ -44,7 +40,7 @@ def main() -> int:
         emit(job_dict(job), args.json, lambda: print_job(job))
         return EXIT_OK
 
-    return run(show, as_json=args.json, dialect=args.dialect)
+    return run(show, as_json=args.json, dialect=args.dialect, names={"job_id": "JOB_ID"})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.11"
-# dependencies = ["legnext-mcp"]
+# dependencies = ["legnext-mcp==0.1.0"]
 # ///
 """Submit a text-to-image job and print its job id (does not wait; see generate_and_wait.py).
 
@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-try:
-    import legnext_mcp  # noqa: F401
-except ImportError:  # run from a checkout without installing: use the repository copy
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+import _find_legnext  # noqa: F401  # finds the package: installed, this checkout's, or `legnext-mcp`'s on PATH
 
 from legnext_mcp.core.operations import Imagine
 from legnext_mcp.service.runtime import Services
@@ -37,7 +33,7 @@ def main() -> int:
             f"next:   python {script_path('get_task.py')} {job.job_id} --wait"))
         return EXIT_OK
 
-    return run(go, as_json=args.json, dialect=args.dialect)
+    return run(go, as_json=args.json, dialect=args.dialect, names={"prompt": "PROMPT"})
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 # /// script
 # requires-python = ">=3.11"
-# dependencies = ["legnext-mcp"]
+# dependencies = ["legnext-mcp==0.1.0"]
 # ///
 """Check the API key and show the balance (or, on a relay, how the key was verified). Never prints the key whole.
 
@@ -11,12 +11,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-try:
-    import legnext_mcp  # noqa: F401
-except ImportError:  # run from a checkout without installing: use the repository copy
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+import _find_legnext  # noqa: F401  # finds the package: installed, this checkout's, or `legnext-mcp`'s on PATH
 
 from legnext_mcp.service.runtime import Services
 from legnext_mcp.skill_cli import EXIT_OK, add_dialect, emit, mask, run

@@ -191,13 +191,14 @@ async def test_codes_3_and_4_and_http_200_errors(relay: Relay) -> None:
     assert (await relay.ok("list_jobs", {}))["jobs"][0]["job_id"] == grid["job_id"]  # nothing new recorded
 
 
-async def test_code_21_on_an_existing_result_returns_it(relay: Relay) -> None:
-    grid = await made(relay)
-    relay.app.engine.faults.add(Fault("json", status=200, method="POST", path_prefix="/mj-fast/mj/submit/imagine",
+async def test_code_21_on_an_upscale_already_made_returns_it(relay: Relay) -> None:
+    first = await upscaled(relay)
+    relay.app.engine.faults.add(Fault("json", status=200, method="POST", path_prefix="/mj-fast/mj/submit/action",
                                       payload=json.dumps({"code": 21, "description": "任务已存在",
-                                                          "result": grid["job_id"]})))
-    again = await relay.ok("imagine", {"prompt": "a lighthouse at dusk"})
-    assert again["job_id"] == grid["job_id"] and again["status"] == "completed"
+                                                          "result": first["job_id"]})))
+    parent = (await relay.ok("get_job", {"job_id": first["job_id"]}))["parent_job_id"]
+    again = await relay.ok("upscale", {"job_id": parent, "image_no": 1})
+    assert again["job_id"] == first["job_id"] and again["status"] == "completed"
 
 
 async def test_a_lost_answer_is_uncertain_and_never_resent(relay: Relay) -> None:
