@@ -54,7 +54,7 @@ def _walk(schema: Any) -> list[dict[str, Any]]:
 async def test_tools_list_declares_portable_schemas_descriptions_and_honest_annotations(harness: Harness) -> None:
     tools = {t.name: t for t in (await harness.client.list_tools()).tools}
     assert set(tools) == PAID | FREE | OWN
-    assert effective(tools["imagine_batch"].annotations) == (False, False, False, True)  # paid, like imagine
+    assert effective(tools["imagine_batch"].annotations) == effective(tools["imagine"].annotations)  # paid
     assert effective(tools["upload_picture"].annotations) == (False, False, False, False)  # writes a local file
     for name, tool in tools.items():
         assert tool.title and tool.description and len(tool.description) < 300
