@@ -74,7 +74,8 @@ EXPLAINED = {
 
 
 class Explain:
-    """Replaces the body of the SDK's 421, 403 and 503 refusals with one naming the setting to change."""
+    """Replaces the body of the SDK's 421, 403 and 503 refusals with one naming the setting to change (not an
+    OAuth refusal: its ``WWW-Authenticate`` challenge is what the client acts on)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -86,8 +87,9 @@ class Explain:
         replaced: list[int] = []
 
         async def explained(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] in EXPLAINED:
-                replaced.append(message["status"])
+            if message["type"] == "http.response.start" and message["status"] in EXPLAINED and not any(
+                    name.lower() == b"www-authenticate" for name, _ in message.get("headers", [])):
+                replaced.append(message["status"])  # (an OAuth 403 names its own fix, in its challenge)
                 return
             if replaced:
                 if message["type"] == "http.response.body" and not message.get("more_body", False):

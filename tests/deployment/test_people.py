@@ -262,7 +262,8 @@ async def _isolation(deployed: Team, alice: str, bob: str) -> None:
                     answers.append(str(exc).replace(job_id, "<id>"))
             assert len(answers) == 2 and answers[0] == answers[1], answers
         asked_after = sum(1 for r in stats.requests if any(j in r.path for j in mine["bob"]))
-        assert asked_after == asked_before  # the API was never asked about bob's jobs for alice
+        asked = [f"{r.method} {r.path}" for r in stats.requests if any(j in r.path for j in mine["bob"])]
+        assert asked_after == asked_before, asked  # the API was never asked about bob's jobs for alice
     async with connect(deployed.mcp, token=bob, mode="legacy") as client:  # a 2025-era client, signed in too
         listed = _ok(await client.call_tool("list_jobs", {"limit": 100}), "list_jobs")
         assert {job["job_id"] for job in listed["jobs"]} == set(mine["bob"])
