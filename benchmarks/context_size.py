@@ -23,7 +23,10 @@ from legnext_mcp.server import build_server
 from legnext_mcp.settings import Settings
 
 TOKENS = Path(__file__).resolve().parents[1] / "tests" / "compat" / "node" / "tokens.mjs"
-GOAL_ALL, GOAL_CORE = 5000, 1500
+#: All tools: 5,000 for the 27 tools of issue 17 (4,990 measured); issue 29's two tools (imagine_batch 121,
+#: upload_picture 81) and local paths in the image-URL description add 214, so the goal is 5,250 for 29 tools. Both
+#: new tools are in the edit group, outside the core set, whose goal is unchanged.
+GOAL_ALL, GOAL_CORE = 5250, 1500
 
 
 def tool_formats(tool: Any) -> dict[str, str]:

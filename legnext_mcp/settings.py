@@ -24,6 +24,9 @@ from legnext_mcp.dialects.legnext import DEFAULT_BASE_URL
 DEFAULT_SOFT_DEADLINE_S = 45.0
 DEFAULT_PREVIEW_MAX_BYTES = 150_000
 DEFAULT_DOWNLOAD_MAX_BYTES = 64 * 1024 * 1024
+#: The largest local picture used as an input (Midjourney's own upload limit is in this range; a relay carries it
+#: inline as base64, a third more).
+DEFAULT_INPUT_MAX_BYTES = 10 * 1024 * 1024
 TOOLSETS = ("core", "edit", "video", "account")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 LOG_LEVELS: tuple[LogLevel, ...] = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -123,6 +126,39 @@ def _public_url(env: Mapping[str, str]) -> str | None:
         raise SettingsError("LEGNEXT_PUBLIC_URL must be https off this machine: callbacks carry capabilities, and "
                             "OAuth tokens are issued for it.")
     return raw
+
+
+def _input_roots(env: Mapping[str, str]) -> tuple[Path, ...]:
+    """LEGNEXT_INPUT_ROOTS: folders separated by the platform's path separator (``:`` or ``;``), resolved.
+
+    Raises:
+        SettingsError: a relative folder.
+    """
+    roots = []
+    for raw in (env.get("LEGNEXT_INPUT_ROOTS") or "").split(os.pathsep):
+        if not raw.strip():
+            continue
+        path = Path(raw.strip()).expanduser()
+        if not path.is_absolute():
+            raise SettingsError(f"LEGNEXT_INPUT_ROOTS must list absolute folders, got {raw.strip()[:80]!r}")
+        roots.append(path.resolve())
+    return tuple(roots)
+
+
+def _upload_url(env: Mapping[str, str]) -> str | None:
+    """LEGNEXT_UPLOAD_URL: ``s3://bucket/prefix`` (the bucket named as S3 names buckets).
+
+    Raises:
+        SettingsError: naming the expected shape.
+    """
+    raw = (env.get("LEGNEXT_UPLOAD_URL") or "").strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme != "s3" or not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", parts.netloc or "") \
+            or parts.query or parts.fragment:
+        raise SettingsError(f"LEGNEXT_UPLOAD_URL must be s3://bucket/prefix, got {raw[:80]!r}")
+    return raw.rstrip("/")
 
 
 def _database_url(env: Mapping[str, str]) -> str | None:
@@ -286,6 +322,23 @@ class Settings:
     def several_people(self) -> bool:
         """Whether calls come from several identities, each of whom sees only their own jobs and budget."""
         return self.oauth_issuer is not None or self.user_keys
+    #: Folders whose pictures may be used as inputs (absolute paths or file:// URLs). Empty: the output folder only.
+    input_roots: tuple[Path, ...] = ()
+    #: Largest local picture accepted as an input.
+    input_max_bytes: int = DEFAULT_INPUT_MAX_BYTES
+    #: ``s3://bucket/prefix``: where local inputs go for Legnext on stdio (a presigned GET URL is sent). None: off.
+    upload_url: str | None = None
+
+    @property
+    def allowed_input_roots(self) -> tuple[Path, ...]:
+        """LEGNEXT_INPUT_ROOTS, or by default only the output folder (a user's own earlier results); and always the
+        folder of pictures handed over by ``upload_picture`` (only what a client sent is there)."""
+        return (*(self.input_roots or (self.output_dir,)), self.uploads_dir)
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Pictures a client handed over (``upload_picture``), kept until they expire."""
+        return self.data_dir / ("sandbox-uploads" if self.sandbox else "uploads")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, sandbox: bool = False, time_scale: float = 1.0,
@@ -368,6 +421,9 @@ class Settings:
             http_stateless=_flag(env, "LEGNEXT_HTTP_STATELESS"), request_state_keys=keys, trusted_proxies=proxies,
             public_url=public_url, oauth_issuer=issuer, oauth_scopes=scopes, user_keys=user_keys,
             user_key_secret=secret,
+            input_roots=_input_roots(env),
+            input_max_bytes=int(_float(env, "LEGNEXT_INPUT_MAX_BYTES", DEFAULT_INPUT_MAX_BYTES, 1_000, 100_000_000)),
+            upload_url=_upload_url(env),
         )
 
     @staticmethod
@@ -404,6 +460,11 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / ("sandbox-cache" if self.sandbox else "cache")
+
+    @property
+    def inputs_dir(self) -> Path:
+        """Local pictures served at capability URLs (copies, kept until they expire)."""
+        return self.data_dir / ("sandbox-inputs" if self.sandbox else "inputs")
 
     @property
     def sandbox_dir(self) -> Path:

@@ -11,6 +11,8 @@ PAID = {"generate_and_wait", "imagine", "upscale", "variation", "reroll", "descr
         "outpaint", "inpaint", "remix", "edit", "upload_paint", "retexture", "remove_background", "enhance",
         "enhance_upscale", "video_diffusion", "extend_video", "video_upscale"}
 FREE = {"wait_for_job", "get_job", "save_images", "list_jobs", "get_balance", "estimate_cost"}
+#: Tools with a handler of their own that are neither: a paid batch, and a picture handed over (writes a file).
+OWN = {"imagine_batch", "upload_picture"}
 
 
 SQUARE = {"width": 1024, "height": 1024, "points": [10, 10, 10, 500, 500, 500, 500, 10]}

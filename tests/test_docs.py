@@ -128,10 +128,10 @@ def test_the_python_token_client_of_the_docs_runs_against_a_token_protected_serv
         run = subprocess.run([sys.executable, str(tmp_path / "token_client.py")], capture_output=True, text=True,
                              timeout=60, env={**env, "LEGNEXT_MCP_URL": url})
         assert run.returncode == 0, run.stderr
-        assert run.stdout.startswith("27 tools: generate_and_wait, imagine, upscale ...")
+        assert run.stdout.startswith("29 tools: generate_and_wait, imagine, upscale ...")
         wrong = subprocess.run([sys.executable, str(tmp_path / "token_client.py")], capture_output=True, text=True,
                                timeout=60, env={**env, "LEGNEXT_MCP_URL": url, "LEGNEXT_HTTP_TOKEN": "wrong" * 5})
-        assert wrong.returncode != 0 and "27 tools" not in wrong.stdout
+        assert wrong.returncode != 0 and "29 tools" not in wrong.stdout
     finally:
         server.terminate()
         server.communicate(timeout=10)

@@ -23,7 +23,7 @@ def test_the_demo_drives_the_server_over_stdio_and_saves_files(tmp_path: Path) -
     assert out.returncode == 0, out.stdout + out.stderr
     for step in ("> describe(", "> generate_and_wait(", "> upscale(", "> save_images(", "... "):
         assert step in out.stdout
-    assert "connected to legnext-mcp --sandbox over stdio (legnext): 27 tools" in out.stdout
+    assert "connected to legnext-mcp --sandbox over stdio (legnext): 29 tools" in out.stdout
     assert f"7 files (images and JSON sidecars) in {tmp_path}" in out.stdout
     saved = sorted(tmp_path.glob("*.png"))
     assert len(saved) == 5 and len(list(tmp_path.glob("*.json"))) == 2

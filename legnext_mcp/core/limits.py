@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from legnext_mcp.core.localref import check_local_ref, is_local_ref
 from legnext_mcp.core.text import visible_text
 from legnext_mcp.core.urls import MAX_URL_CHARS, check_http_url
 
@@ -37,13 +38,18 @@ MAX_OUTPUTS: dict[str, int] = {"grid": 4, "single": 1, "video": 4, "text": 0}
 
 
 def _http_url(value: str) -> str:
+    if is_local_ref(value):  # a picture on this machine: readable only under LEGNEXT_INPUT_ROOTS (service.inputs)
+        return check_local_ref(value)
     return check_http_url(value)
 
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_PROMPT_CHARS), AfterValidator(visible_text)]
 """A prompt as the API bounds it (1-8192 characters); --flag rules are applied where the model is known."""
 ImageUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS), AfterValidator(_http_url)]
-"""An image the API fetches: an absolute http(s) URL of at most 1024 characters, without credentials."""
+"""An image the API fetches: an absolute http(s) URL of at most 1024 characters, without credentials; or a picture
+on this machine (an absolute path or file:// URL), sent the way the API takes it (``service.inputs``)."""
+HttpImageUrl = Annotated[str, Field(min_length=1, max_length=MAX_URL_CHARS), AfterValidator(check_http_url)]
+"""An image URL on the wire: http(s) only (local pictures are delivered as URLs before a request is built)."""
 ImageNo = Annotated[int, Field(ge=0, le=3)]
 VideoNo = Annotated[int, Field(ge=0, le=3)]
 PanScale = Annotated[float, Field(ge=PAN_SCALE[0], le=PAN_SCALE[1])]

@@ -52,6 +52,10 @@ DOWNLOAD_MAX_REDIRECTS = 5
 DOWNLOAD_CONTENT_TYPES = ("image/", "video/", "application/octet-stream")
 #: Largest picture (pixels) we decode for previews and grid cuts: above it, a decompression bomb.
 MAX_IMAGE_PIXELS = 80_000_000
+#: A batch's requests in flight at once: the Legnext API runs 6 jobs at a time per account (a 7th is a 429).
+BATCH_CONCURRENCY = 6
+#: How many prompts one imagine_batch takes.
+BATCH_PROMPTS = (2, 10)
 
 class RequestKind(Enum):
     """How safe a request is to repeat."""

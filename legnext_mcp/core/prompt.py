@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from legnext_mcp.core.errors import PromptError
 from legnext_mcp.core.limits import MAX_PROMPT_CHARS
+from legnext_mcp.core.localref import is_local_ref
 from legnext_mcp.core.text import visible_text
 from legnext_mcp.core.urls import MAX_URL_CHARS
 
@@ -314,7 +315,12 @@ def _check_references(flag: Flag, written: str, words: list[str]) -> None:
         address = word.split("::", 1)[0]  # "URL::2" weights one reference
         if flag.kind == "style" and _STYLE_CODE.fullmatch(address):
             continue
-        parts = urlsplit(address)
+        if flag.name in ("sref", "oref", "cref") and is_local_ref(address):
+            continue  # a picture on this machine: checked against LEGNEXT_INPUT_ROOTS before sending
+        try:
+            parts = urlsplit(address)
+        except ValueError:  # "http://[" and the like: not a URL at all
+            raise PromptError(f"--{written} needs http(s) image URLs; {word[:60]!r} is not one.") from None
         if parts.username is not None or parts.password is not None:
             raise PromptError(f"--{written}: an image URL must not carry a user name or password (user:pass@); "
                               "the API would pass it on. Use a public URL without credentials.")

@@ -4,11 +4,12 @@ SQLite in the data folder (the default) and PostgreSQL for replicas (``LEGNEXT_D
 
 from __future__ import annotations
 
-from legnext_mcp.ledger.base import NOBODY, SCHEMA_VERSION, Cap, Intent, Ledger, LedgerEntry
+from legnext_mcp.ledger.base import NOBODY, SCHEMA_VERSION, Cap, Intent, IntentSpec, Ledger, LedgerEntry
 from legnext_mcp.ledger.sqlite import SqliteLedger
 from legnext_mcp.settings import Settings
 
-__all__ = ["NOBODY", "SCHEMA_VERSION", "Cap", "Intent", "Ledger", "LedgerEntry", "SqliteLedger", "open_ledger"]
+__all__ = ["NOBODY", "SCHEMA_VERSION", "Cap", "Intent", "IntentSpec", "Ledger", "LedgerEntry", "SqliteLedger",
+           "open_ledger"]
 
 
 def open_ledger(settings: Settings) -> Ledger:

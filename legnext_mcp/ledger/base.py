@@ -88,6 +88,18 @@ class Intent:
 Normalizer = Callable[[dict[str, Any]], Job]
 
 
+@dataclass(frozen=True)
+class IntentSpec:
+    """One request of a batch, as ``Ledger.reserve_many`` records it (the fields of ``reserve``)."""
+
+    task_type: str
+    prompt: str | None
+    parent_job_id: str | None
+    request: dict[str, Any]
+    points: int | None
+    callback_hash: str | None = None
+
+
 class Ledger(Protocol):
     """A store of jobs, intents and spending (``sqlite.SqliteLedger``, ``postgres.PostgresLedger``)."""
 
@@ -119,6 +131,16 @@ class Ledger(Protocol):
         Raises:
             BudgetExceededError: a cap would be passed (naming its setting); nothing recorded.
             LedgerError: the intent could not be written (then the request must not be sent).
+        """
+
+    async def reserve_many(self, dialect: str, intents: list[IntentSpec], *, unit: str, caps: list[Cap],
+                           since: float, user: str = NOBODY) -> list[int]:
+        """Record several intents at once, all or none, after checking every cap against their sum (one
+        transaction); their ids, in order.
+
+        Raises:
+            BudgetExceededError: the sum would pass a cap (naming its setting); nothing recorded.
+            LedgerError: the intents could not be written (then no request may be sent).
         """
 
     async def submitted(self, intent_id: int, job: Job, *, prompt: str | None, parent_job_id: str | None,

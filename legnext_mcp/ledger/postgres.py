@@ -41,6 +41,7 @@ from legnext_mcp.ledger.base import (
     TEAM,
     Cap,
     Intent,
+    IntentSpec,
     LedgerEntry,
     Normalizer,
     counted,
@@ -188,25 +189,34 @@ class PostgresLedger:
     async def reserve(self, dialect: str, *, task_type: str, prompt: str | None, parent_job_id: str | None,
                       request: dict[str, Any], points: int | None, unit: str, caps: list[Cap], since: float,
                       user: str = NOBODY, callback_hash: str | None = None) -> int:
+        one = IntentSpec(task_type, prompt, parent_job_id, request, points, callback_hash)
+        return (await self.reserve_many(dialect, [one], unit=unit, caps=caps, since=since, user=user))[0]
+
+    async def reserve_many(self, dialect: str, intents: list[IntentSpec], *, unit: str, caps: list[Cap],
+                           since: float, user: str = NOBODY) -> list[int]:
         now = time.time()
+        total = sum(i.points or 0 for i in intents)
         async with self._tx("record the intent") as conn:
             scopes = sorted({scope_of(user) if cap.per_user else TEAM for cap in caps})
             for scope in scopes:  # in a fixed order: two reservations never wait on each other's locks
                 await conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(f"budget:{dialect}:{scope}"),))
             for cap in caps:
                 used = await _spent(conn, dialect, scope_of(user) if cap.per_user else TEAM, since)
-                if used + (points or 0) > cap.limit:
-                    raise BudgetExceededError.refused(f"{points} {unit}", used=used, cap=cap.limit, unit=unit,
+                if used + total > cap.limit:
+                    raise BudgetExceededError.refused(f"{total} {unit}", used=used, cap=cap.limit, unit=unit,
                                                       setting=cap.setting)
-            row = await (await conn.execute(
-                "INSERT INTO intents (dialect, task_type, prompt, parent_job_id, request_json, points, state, owner, "
-                "owner_key, created_at, updated_at, user_id, callback_hash) VALUES (%s, %s, %s, %s, %s, %s, 'sending', "
-                "%s, %s, %s, %s, %s, %s) RETURNING id",
-                (dialect, task_type, prompt, parent_job_id, json.dumps(request), points, self.owner, self.owner_key,
-                 now, now, user, callback_hash))).fetchone()
-            assert row is not None
-            await _charge(conn, dialect, user, now, points or 0)
-            return int(row[0])
+            ids = []
+            for i in intents:
+                row = await (await conn.execute(
+                    "INSERT INTO intents (dialect, task_type, prompt, parent_job_id, request_json, points, state, "
+                    "owner, owner_key, created_at, updated_at, user_id, callback_hash) VALUES (%s, %s, %s, %s, %s, "
+                    "%s, 'sending', %s, %s, %s, %s, %s, %s) RETURNING id",
+                    (dialect, i.task_type, i.prompt, i.parent_job_id, json.dumps(i.request), i.points, self.owner,
+                     self.owner_key, now, now, user, i.callback_hash))).fetchone()
+                assert row is not None
+                ids.append(int(row[0]))
+            await _charge(conn, dialect, user, now, total)
+            return ids
 
     async def spent(self, dialect: str, since: float, *, user: str | None = None) -> int:
         async with self._tx("read the budget") as conn:

@@ -36,6 +36,7 @@ from legnext_mcp.ledger.base import (
     TEAM,
     Cap,
     Intent,
+    IntentSpec,
     LedgerEntry,
     Normalizer,
     counted,
@@ -215,23 +216,32 @@ class SqliteLedger:
     async def reserve(self, dialect: str, *, task_type: str, prompt: str | None, parent_job_id: str | None,
                       request: dict[str, Any], points: int | None, unit: str, caps: list[Cap], since: float,
                       user: str = NOBODY, callback_hash: str | None = None) -> int:
-        now = time.time()
-        body = json.dumps(request)
+        one = IntentSpec(task_type, prompt, parent_job_id, request, points, callback_hash)
+        return (await self.reserve_many(dialect, [one], unit=unit, caps=caps, since=since, user=user))[0]
 
-        def write(db: sqlite3.Connection) -> int:
+    async def reserve_many(self, dialect: str, intents: list[IntentSpec], *, unit: str, caps: list[Cap],
+                           since: float, user: str = NOBODY) -> list[int]:
+        now = time.time()
+        total = sum(i.points or 0 for i in intents)
+        rows = [(dialect, i.task_type, i.prompt, i.parent_job_id, json.dumps(i.request), i.points, owner(), now, now,
+                 user, i.callback_hash) for i in intents]
+
+        def write(db: sqlite3.Connection) -> list[int]:
             with _transaction(db):
                 for cap in caps:  # no arithmetic at all without a cap
                     used = _spent(db, dialect, scope_of(user) if cap.per_user else TEAM, since)
-                    if used + (points or 0) > cap.limit:
-                        raise BudgetExceededError.refused(f"{points} {unit}", used=used, cap=cap.limit, unit=unit,
+                    if used + total > cap.limit:
+                        raise BudgetExceededError.refused(f"{total} {unit}", used=used, cap=cap.limit, unit=unit,
                                                           setting=cap.setting)
-                cursor = db.execute(
-                    "INSERT INTO intents (dialect, task_type, prompt, parent_job_id, request_json, points, state, "
-                    "owner, created_at, updated_at, user_id, callback_hash) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, "
-                    "?, ?, ?, ?)",
-                    (dialect, task_type, prompt, parent_job_id, body, points, owner(), now, now, user, callback_hash))
-                _charge(db, dialect, user, now, points or 0)
-                return int(cursor.lastrowid or 0)
+                ids = []
+                for row in rows:
+                    cursor = db.execute(
+                        "INSERT INTO intents (dialect, task_type, prompt, parent_job_id, request_json, points, state, "
+                        "owner, created_at, updated_at, user_id, callback_hash) VALUES (?, ?, ?, ?, ?, ?, 'sending', "
+                        "?, ?, ?, ?, ?)", row)
+                    ids.append(int(cursor.lastrowid or 0))
+                _charge(db, dialect, user, now, total)
+                return ids
 
         return await self._call(write)
 

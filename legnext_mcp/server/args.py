@@ -18,12 +18,14 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase
-from pydantic import ConfigDict, Field, WithJsonSchema
+from pydantic import ConfigDict, Field, ValidationError, WithJsonSchema
 
 from legnext_mcp.core import operations as ops
-from legnext_mcp.core.errors import LocalValidationError
+from legnext_mcp.core.errors import LegnextError, LocalValidationError
 from legnext_mcp.core.ids import JobId
 from legnext_mcp.core.limits import MAX_PROMPT_CHARS as MAX_TEXT
+from legnext_mcp.core.policy import BATCH_PROMPTS
+from legnext_mcp.core.problems import describe
 from legnext_mcp.core.prompt import merge_prompt
 
 
@@ -63,7 +65,7 @@ RemixPrompt = Annotated[str | None, Field(max_length=MAX_TEXT, description=(
     "Prompt for the new content"))]
 # Job ids and image URLs are checked by their one rule (core.ids.JobId; core.limits.ImageUrl when the operation
 # is built), so their length limits are not restated in every tool's schema.
-ImageUrl = Annotated[str, Field(description="Public http(s) image URL")]
+ImageUrl = Annotated[str, Field(description="Public http(s) image URL or local path")]
 ParentId = Annotated[JobId, Field(description="The finished job to work on")]
 VideoParentId = Annotated[JobId, Field(description="A finished video job")]
 ImageNo = Annotated[int, Field(ge=0, le=3, description="Which of its 4 images")]
@@ -388,6 +390,29 @@ class VideoUpscaleArgs(JobArgs):
         return ops.VideoUpscale(parent=self.job_id, index=self.video_no)
 
 
+class BatchArgs(ToolArgs):
+    """Several prompts run as one batch: one price, one confirmation, one budget check."""
+
+    prompts: Annotated[list[Annotated[str, Field(max_length=MAX_TEXT)]], Field(
+        min_length=BATCH_PROMPTS[0], max_length=BATCH_PROMPTS[1], description="Prompts, each with its --flags")]
+
+    def operations(self) -> list[ops.Operation]:
+        """One imagine per prompt.
+
+        Raises:
+            LocalValidationError: naming the prompt (1-based) and its problem.
+        """
+        made: list[ops.Operation] = []
+        for n, prompt in enumerate(self.prompts, 1):
+            try:
+                made.append(ops.Imagine(prompt=merge_prompt(prompt, {})))
+            except ValidationError as exc:
+                raise LocalValidationError(f"prompt {n}: {describe(exc)}. Nothing was sent.") from None
+            except LegnextError as exc:
+                raise LocalValidationError(f"prompt {n}: {exc.message}") from None
+        return made
+
+
 # --- job tools that spend nothing ----------------------------------------------------------------------
 
 
@@ -424,3 +449,7 @@ class EstimateArgs(ToolArgs):
     # object is accepted as well.
     arguments: Annotated[str | dict[str, Any], WithJsonSchema({"type": "string"}), Field(description=(
         "That tool's arguments as JSON, e.g. {\"job_id\": \"...\", \"image_no\": 0}"))]
+
+
+class UploadArgs(ToolArgs):
+    data_base64: Annotated[str, Field(min_length=8, max_length=14_000_000, description="PNG/JPEG/WebP/GIF, base64")]

@@ -27,7 +27,8 @@ Handler = Callable[..., Awaitable[CallToolResult]]
 #: Each free tool's handler (every paid tool runs ``tools.run_job``).
 HANDLERS: dict[str, Handler] = {
     "wait_for_job": t.wait_for_job, "get_job": t.get_job, "save_images": t.save_images, "list_jobs": t.list_jobs,
-    "get_balance": t.get_balance, "estimate_cost": t.estimate_cost,
+    "get_balance": t.get_balance, "estimate_cost": t.estimate_cost, "imagine_batch": t.imagine_batch,
+    "upload_picture": t.upload_picture,
 }
 
 

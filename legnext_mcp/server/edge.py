@@ -13,6 +13,9 @@ and the client's real address when (and only when) it comes through a proxy we w
 * ``Forwarded`` (RFC 7239) and ``X-Forwarded-For``/``X-Forwarded-Proto`` are believed only from a peer in
   LEGNEXT_TRUSTED_PROXIES; from anyone else they are ignored (uvicorn's own handling is off), so a client cannot
   claim another address.
+* ``/inputs/<token>`` (with LEGNEXT_PUBLIC_URL): a local picture the API fetches for a job, at its capability URL
+  (``inputs_store``): the bytes and their content type, nothing else; any other path under it, an unknown or an
+  expired token is a plain 404. No token is needed (the URL is the capability).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from legnext_mcp.inputs_store import ROUTE, InputStore
 
 Ready = Callable[[], Awaitable[str | None]]
 #: News of a job: the capability from the path, and the job id the body names (None: it names none); whether the
@@ -41,13 +46,18 @@ CALLBACK_CLIENTS = 10_000
 
 class Edge:
     def __init__(self, app: ASGIApp, *, ready: Ready, trusted: Iterable[str] = (), news: News | None = None,
-                 prefixes: Iterable[str] = ("",), clock: Callable[[], float] = time.monotonic) -> None:
+                 prefixes: Iterable[str] = ("",), clock: Callable[[], float] = time.monotonic,
+                 inputs: InputStore | None = None) -> None:
         self.app = app
         self.ready = ready
+        self.inputs = inputs
         self.trusted = tuple(ipaddress.ip_network(net, strict=False) for net in trusted)
         self.news = news
         # the balancer may pass the public URL's path prefix on or strip it
+        prefixes = tuple(prefixes)
         self.callback_paths = tuple(sorted({f"{prefix.rstrip('/')}/callbacks/" for prefix in prefixes}))
+        self.input_paths = tuple(sorted({f"{prefix.rstrip('/')}{ROUTE}" for prefix in prefixes}, key=len,
+                                        reverse=True))
         self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self.clock = clock
 
@@ -61,11 +71,31 @@ class Edge:
                 problem = await self.ready()
                 await _answer(send, 503 if problem else 200, {"status": "not ready" if problem else "ready"})
                 return
+            if self.inputs is not None and path.startswith(self.input_paths):
+                start = next(p for p in self.input_paths if path.startswith(p))
+                await self._input(scope, send, path[len(start):])
+                return
             scope = self._through_proxy(scope)
             if self.news is not None and path.startswith(self.callback_paths):
                 await self._callback(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+    async def _input(self, scope: Scope, send: Send, token: str) -> None:
+        assert self.inputs is not None
+        if scope.get("method") not in ("GET", "HEAD"):
+            await _answer(send, 405, {"status": "method not allowed"})
+            return
+        served = self.inputs.get(token)
+        if served is None:
+            await _answer(send, 404, {"status": "not found"})
+            return
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", served.content_type.encode()),
+                                (b"content-length", str(len(served.data)).encode()),
+                                (b"x-content-type-options", b"nosniff"), (b"cache-control", b"private, no-store"),
+                                (b"referrer-policy", b"no-referrer")]})
+        await send({"type": "http.response.body", "body": b"" if scope.get("method") == "HEAD" else served.data})
 
     async def _callback(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert self.news is not None

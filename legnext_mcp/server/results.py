@@ -153,6 +153,36 @@ class CostEstimate(OutputModel):
     notes: list[str] = Field(default_factory=list)
 
 
+class BatchItem(OutputModel):
+    prompt_no: int = Field(description="1-based position of the prompt in the batch")
+    prompt: str
+    job_id: str | None = Field(default=None, description="The job made; absent when this prompt was not submitted")
+    status: str = Field(description="submitted, or failed (nothing made or charged), or uncertain (may exist)")
+    error: str | None = None
+
+
+class BatchSubmitted(OutputModel):
+    """What imagine_batch submitted: one entry per prompt, in order; wait for them with wait_for_job."""
+
+    jobs: list[BatchItem]
+    job_ids: list[str] = Field(description="Every job made, for wait_for_job")
+    submitted: int
+    failed: int
+    estimated_points: int | None = Field(default=None, description="The batch's one price, in `unit`")
+    unit: str
+    notes: list[str] = Field(default_factory=list)
+
+
+class UploadedPicture(OutputModel):
+    """A picture handed over by the client, kept on the server for a day."""
+
+    image_url: str = Field(description="Pass this as image_url (describe, retexture, video_diffusion...) or in "
+                                       "image_urls (blend)")
+    content_type: str
+    bytes: int
+    expires_at: str
+
+
 def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
 

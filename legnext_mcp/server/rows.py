@@ -24,7 +24,15 @@ from legnext_mcp.core.problems import describe, string_options
 from legnext_mcp.dialects import DIALECTS
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.server import args as a
-from legnext_mcp.server.results import BalanceResult, CostEstimate, JobBatch, JobList, JobResult
+from legnext_mcp.server.results import (
+    BalanceResult,
+    BatchSubmitted,
+    CostEstimate,
+    JobBatch,
+    JobList,
+    JobResult,
+    UploadedPicture,
+)
 from legnext_mcp.server.schema import field_order
 
 Group = Literal["core", "edit", "video", "account"]
@@ -45,7 +53,8 @@ class PaidTool:
 
 @dataclass(frozen=True)
 class FreeTool:
-    """A tool about jobs or the account; it spends nothing."""
+    """A tool with a handler of its own: about jobs or the account (spends nothing), or ``imagine_batch`` (paid,
+    several jobs at one price; its hints say so)."""
 
     name: str
     args: type[a.ToolArgs]
@@ -126,6 +135,12 @@ FREE_TOOLS: tuple[FreeTool, ...] = (
     FreeTool("get_balance", a.NoArgs, BalanceResult, "account", "Account balance",
              "Show the account balance (points, credits, USD) and plan. Free.", READ_HINTS,
              dialects=frozenset({"legnext"})),
+    FreeTool("imagine_batch", a.BatchArgs, BatchSubmitted, "edit", "Imagine a batch of prompts",
+             "2-10 prompts at one price (imagine's each), one confirmation, one budget check; returns each job_id "
+             "(failures named).", PAID_HINTS),
+    FreeTool("upload_picture", a.UploadArgs, UploadedPicture, "edit", "Use a picture from the chat",
+             "Keep a picture (base64) a day; returns its image_url. Free.",
+             {**READ_HINTS, "read_only_hint": False, "idempotent_hint": False, "open_world_hint": False}),
     FreeTool("estimate_cost", a.EstimateArgs, CostEstimate, "core", "Estimate cost (sends nothing)",
              "Check and price a paid tool call without sending it (the tool's own checks: flags, parent job, "
              "budget). Free.", READ_HINTS),

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp
 
 from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.urls import is_loopback_host
+from legnext_mcp.inputs_store import InputStore
 from legnext_mcp.ledger import open_ledger
 from legnext_mcp.server.edge import Edge
 from legnext_mcp.server.front import LegnextServer, build_server
@@ -239,4 +240,5 @@ def http_app(server: LegnextServer, settings: Settings, *, host: str, port: int)
         app = BearerToken(app, settings.http_token)
     public = urlsplit(settings.public_url) if settings.public_url else None
     return Edge(app, ready=server.ready, trusted=settings.trusted_proxies,
-                news=server.news if public is not None else None, prefixes=("", public.path) if public else ("",))
+                news=server.news if public is not None else None, prefixes=("", public.path) if public else ("",),
+                inputs=InputStore(settings.inputs_dir) if public is not None else None)

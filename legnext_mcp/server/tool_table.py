@@ -24,7 +24,9 @@ async def tool_table() -> str:
     for tool in await server.list_tools():
         hints = tool.annotations
         # The lean list drops hints equal to the spec's defaults (read-only and idempotent default to false).
-        kind = "paid" if hints and not hints.read_only_hint and not hints.idempotent_hint else "free"
+        # A paid tool reaches the API (open world); a tool that only writes a local file is free.
+        paid = hints and not hints.read_only_hint and not hints.idempotent_hint and hints.open_world_hint is not False
+        kind = "paid" if paid else "free"
         names = list(tool.input_schema.get("properties", {}))
         # The typed Midjourney parameters of imagine would swamp the column.
         args = ", ".join(names) if len(names) <= 8 else ", ".join(names[:2]) + f", ... {len(names) - 2} more"

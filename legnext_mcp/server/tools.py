@@ -27,7 +27,13 @@ from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field, ValidationError
 
 from legnext_mcp.core import policy
-from legnext_mcp.core.errors import LedgerError, LegnextError, LocalValidationError, NotConfirmedError
+from legnext_mcp.core.errors import (
+    LedgerError,
+    LegnextError,
+    LocalValidationError,
+    NotConfirmedError,
+    SubmissionUncertainError,
+)
 from legnext_mcp.core.ids import check_job_id
 from legnext_mcp.core.job import Job
 from legnext_mcp.core.operations import Imagine
@@ -36,6 +42,8 @@ from legnext_mcp.core.text import printable
 from legnext_mcp.server import args as a
 from legnext_mcp.server.results import (
     BalanceResult,
+    BatchItem,
+    BatchSubmitted,
     CostEstimate,
     JobBatch,
     JobList,
@@ -43,17 +51,19 @@ from legnext_mcp.server.results import (
     JobSummary,
     Listed,
     UnresolvedSummary,
+    UploadedPicture,
     iso,
     job_result,
     next_steps,
     result_text,
 )
-from legnext_mcp.server.rows import paid_tool, validate_arguments
+from legnext_mcp.server.rows import BY_NAME, paid_tool, validate_arguments
 from legnext_mcp.server.session import Session
 from legnext_mcp.service import jobs as service
 from legnext_mcp.service.caller import caller, unknown_job, user_folder
+from legnext_mcp.service.inputs import keep_upload
 from legnext_mcp.service.outputs import check_folder
-from legnext_mcp.service.quote import Quote, quote
+from legnext_mcp.service.quote import BatchQuote, Quote, quote, quote_batch
 from legnext_mcp.service.runtime import Services
 from legnext_mcp.settings import Settings
 
@@ -240,20 +250,32 @@ def confirmation(settings: Settings, quoted: Quote, *, can_ask: bool) -> NoQuest
     Raises:
         NotConfirmedError: confirmation is required and the client cannot ask.
     """
-    limit = settings.confirm_above_points
     estimate = quoted.prepared.estimate
-    if limit is None or (estimate.amount is not None and estimate.amount <= limit):
+    return ask_to_spend(settings, estimate.amount, estimate.unit, str(estimate),
+                        f"this {quoted.prepared.task_type} job", can_ask=can_ask)
+
+
+def ask_to_spend(settings: Settings, amount: int | None, unit: str, said: str, what: str, *,
+                 can_ask: bool) -> NoQuestion | Elicit[ConfirmSpend]:
+    """The one confirmation rule, for one job or a batch (``what``: "this diffusion job", "these 5 jobs").
+
+    Raises:
+        NotConfirmedError: confirmation is required and the client cannot ask.
+    """
+    limit = settings.confirm_above_points
+    if limit is None or (amount is not None and amount <= limit):
         return NoQuestion()
-    price = f"{estimate.amount} {estimate.unit}" if estimate.amount is not None else "an unknown price"
+    price = f"{amount} {unit}" if amount is not None else "an unknown price"
+    verb = "costs" if what.startswith("this ") else "cost"
     if not can_ask:
         if settings.confirm_required:
-            raise NotConfirmedError(f"Not submitted: this job costs {price}, above LEGNEXT_CONFIRM_ABOVE_POINTS="
+            raise NotConfirmedError(f"Not submitted: {what} {verb} {price}, above LEGNEXT_CONFIRM_ABOVE_POINTS="
                                     f"{limit}, and this MCP client cannot ask the user to confirm "
                                     "(LEGNEXT_CONFIRM_REQUIRED is set).")
-        return NoQuestion(f"Not confirmed: this job costs {price}, above LEGNEXT_CONFIRM_ABOVE_POINTS={limit}, but "
+        return NoQuestion(f"Not confirmed: {what} {verb} {price}, above LEGNEXT_CONFIRM_ABOVE_POINTS={limit}, but "
                           "this MCP client cannot ask the user (no elicitation support), so the question was skipped.")
-    return Elicit(f"Submit this {quoted.prepared.task_type} job for {estimate}? (asked because it is above {limit} "
-                  f"{estimate.unit})", ConfirmSpend)
+    return Elicit(f"Submit {what} for {said}? (asked because it is above {limit} "
+                  f"{unit})", ConfirmSpend)
 
 
 def can_elicit(ctx: Ctx) -> bool:
@@ -521,7 +543,6 @@ async def get_balance(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
 async def estimate_cost(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
     assert isinstance(call, a.EstimateArgs)
     svc = services(ctx)
-    spec = paid_tool(call.tool, svc.dialect)
     raw = call.arguments
     if isinstance(raw, str):
         try:
@@ -531,6 +552,9 @@ async def estimate_cost(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
                             "{\"job_id\": \"...\", \"image_no\": 0}.") from None
     if not isinstance(raw, dict):
         raise ToolError("arguments must be a JSON object of the tool's arguments.")
+    if call.tool == "imagine_batch":
+        return await _estimate_batch(ctx, raw)
+    spec = paid_tool(call.tool, svc.dialect)
     checked = validate_arguments(spec, raw)
     assert isinstance(checked, a.JobArgs)
     try:
@@ -548,3 +572,130 @@ async def estimate_cost(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
         text += " It is above LEGNEXT_CONFIRM_ABOVE_POINTS, so the user will be asked to confirm."
     return CallToolResult(content=[TextContent(type="text", text=" ".join([text, *result.notes]))],
                           structured_content=result.structured())
+
+
+async def _estimate_batch(ctx: Ctx, raw: dict[str, Any]) -> CallToolResult:
+    svc = services(ctx)
+    checked = validate_arguments(BY_NAME["imagine_batch"], raw)
+    assert isinstance(checked, a.BatchArgs)
+    try:
+        batch = await quote_batch(svc, checked.operations())
+        question = ask_to_spend(svc.settings, batch.total, batch.unit, batch_words(batch),
+                                f"these {len(batch.quotes)} imagine jobs", can_ask=True)
+    except ValidationError as exc:
+        raise ToolError(f"imagine_batch: {describe(exc)}. Nothing was sent.") from None
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    basis = f"the sum of {len(batch.quotes)} imagine jobs: " + ", ".join(
+        str(q.prepared.estimate.amount) for q in batch.quotes)
+    result = CostEstimate(tool="imagine_batch", points=batch.total, unit=batch.unit, basis=basis,
+                          would_ask_user=isinstance(question, Elicit), notes=list(batch.notes))
+    text = f"imagine_batch would cost {batch_words(batch)} ({basis}). All local checks pass; nothing was sent."
+    if result.would_ask_user:
+        text += " It is above LEGNEXT_CONFIRM_ABOVE_POINTS, so the user will be asked to confirm once."
+    return CallToolResult(content=[TextContent(type="text", text=" ".join([text, *result.notes]))],
+                          structured_content=result.structured())
+
+
+# --- a batch of prompts ------------------------------------------------------------------------------------
+
+
+async def priced_batch(ctx: Ctx, call: a.ToolArgs) -> BatchQuote:
+    """Every prompt checked and priced as imagine would be, then the budget against their sum. Sends nothing."""
+    assert isinstance(call, a.BatchArgs)
+    try:
+        return await quote_batch(services(ctx), call.operations())
+    except ValidationError as exc:
+        raise ToolError(f"{describe(exc)}. Nothing was sent.") from None
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+
+
+def batch_words(batch: BatchQuote) -> str:
+    return f"{batch.total} {batch.unit}" if batch.total is not None else "an unknown price"
+
+
+async def approve_batch(ctx: Ctx, batch: Annotated[BatchQuote, Resolve(priced_batch)]
+                        ) -> NoQuestion | Elicit[ConfirmSpend]:
+    """One question for the whole batch, at its one price."""
+    try:
+        return ask_to_spend(services(ctx).settings, batch.total, batch.unit, batch_words(batch),
+                            f"these {len(batch.quotes)} imagine jobs", can_ask=can_elicit(ctx))
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+
+
+async def imagine_batch(ctx: Ctx, call: a.ToolArgs, batch: Annotated[BatchQuote, Resolve(priced_batch)],
+                        approval: Annotated[ElicitationResult[ConfirmSpend], Resolve(approve_batch)]
+                        ) -> CallToolResult:
+    """Send a checked, priced, approved batch: one reservation, each job once, every outcome named."""
+    assert isinstance(call, a.BatchArgs)
+    svc = services(ctx)
+    notes = list(batch.notes)
+    answer = approval.data if isinstance(approval, AcceptedElicitation) else None
+    if answer is None or (isinstance(answer, ConfirmSpend) and not answer.confirm):
+        raise ToolError(f"Not submitted: the user did not confirm spending {batch_words(batch)} on "
+                        f"{len(batch.quotes)} jobs. Nothing was sent.")
+    if isinstance(answer, NoQuestion) and answer.note:
+        notes.append(answer.note)
+    elif isinstance(answer, ConfirmSpend):
+        notes.append(f"Confirmed by the user ({batch_words(batch)} for {len(batch.quotes)} jobs).")
+    for quoted in batch.quotes:
+        notes += [n for n in quoted.notes if not n.startswith(("Budget", "Your budget")) and n not in notes]
+    try:
+        sent = await service.submit_batch(svc, batch)
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    items: list[BatchItem] = []
+    for outcome, prompt in zip(sent, call.prompts, strict=True):
+        error = outcome.error
+        status = "submitted" if outcome.job is not None else (
+            "uncertain" if isinstance(error, SubmissionUncertainError) else "failed")
+        message = None
+        if error is not None:
+            message = error.message + _HINTS.get(error.code, "")
+        items.append(BatchItem(prompt_no=outcome.index + 1, prompt=printable(prompt)[:200],
+                               job_id=outcome.job.job_id if outcome.job else None, status=status, error=message))
+    ids = [item.job_id for item in items if item.job_id]
+    result = BatchSubmitted(jobs=items, job_ids=ids, submitted=len(ids), failed=len(items) - len(ids),
+                            estimated_points=batch.total, unit=batch.unit, notes=notes)
+    lines = [f"Batch of {len(items)} prompts ({batch_words(batch)} reserved at most): {len(ids)} submitted"
+             + (f", {result.failed} not submitted" if result.failed else "") + "."]
+    for item in items:
+        head = f"{item.prompt_no}. {item.job_id or '-'} {item.status}"
+        lines.append(f"{head}: {item.prompt[:60]!r}" + (f": {item.error}" if item.error else ""))
+    if ids:
+        lines.append(f"Next: wait_for_job(job_ids={ids!r}) for their images.")
+    lines += notes
+    return CallToolResult(content=[TextContent(type="text", text="\n".join(lines))],
+                          structured_content=result.structured(), is_error=not ids)
+
+
+# --- a picture from the chat --------------------------------------------------------------------------------
+
+
+async def upload_picture(ctx: Ctx, call: a.ToolArgs) -> CallToolResult:
+    """Keep a picture the client sent and name it as an image_url the job tools take (a path under the data
+    folder, always an allowed input root)."""
+    assert isinstance(call, a.UploadArgs)
+    svc = services(ctx)
+    text = call.data_base64.strip()
+    if text.startswith("data:"):
+        text = text.split(",", 1)[-1]
+    try:
+        data = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ToolError("data_base64 is not base64 (A-Z, a-z, 0-9, +, /, = padding). Nothing was kept.") from None
+    try:
+        kept = await anyio.to_thread.run_sync(lambda: keep_upload(svc.settings, data, now=time.time()))
+    except LegnextError as exc:
+        raise tool_error(exc) from None
+    except OSError as exc:
+        raise ToolError(f"The picture could not be kept in the data folder ({exc.strerror or type(exc).__name__})."
+                        ) from None
+    result = UploadedPicture(image_url=kept.path.as_uri(), content_type=kept.content_type, bytes=kept.size,
+                             expires_at=iso_epoch(kept.expires))
+    text = (f"Kept the picture ({kept.content_type}, {kept.size} bytes) until {result.expires_at}: pass "
+            f"image_url={result.image_url!r} to describe, retexture, remove_background, video_diffusion or "
+            "enhance_upscale, or put it in blend's image_urls.")
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=result.structured())

@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from legnext_mcp.core import capabilities
+from legnext_mcp.core import capabilities, policy
 from legnext_mcp.core.errors import LedgerError, LegnextError, SubmissionUncertainError
 from legnext_mcp.core.job import Job
+from legnext_mcp.ledger import IntentSpec
+from legnext_mcp.service import inputs
 from legnext_mcp.service.caller import caller
-from legnext_mcp.service.quote import DAY_S, Quote, caps
+from legnext_mcp.service.quote import DAY_S, BatchQuote, Quote, caps, inline_inputs
 from legnext_mcp.service.runtime import Services
 
 log = logging.getLogger("legnext_mcp.service")
@@ -50,17 +52,32 @@ async def submit(svc: Services, quoted: Quote, *, user: str | None = None) -> Jo
         UnrecordedJobError: made, but the ledger failed (the id is in the message).
     """
     prepared = quoted.prepared
-    op = prepared.operation
+    op = quoted.asked
     user = caller().user if user is None else user
+    inline = inline_inputs(svc)
+    shown = inputs.stand_ins(quoted.local, inline=inline)
     callback, token_hash = callback_for(svc.settings.public_url)
     try:
         intent = await svc.ledger.reserve(
             svc.dialect.name, task_type=prepared.task_type, prompt=op.text, parent_job_id=op.parent_id,
-            request=prepared.body, points=prepared.estimate.amount, unit=prepared.estimate.unit,
-            caps=caps(svc.settings), since=time.time() - DAY_S, user=user, callback_hash=token_hash)
+            request=inputs.recorded(prepared.body, shown), points=prepared.estimate.amount,
+            unit=prepared.estimate.unit, caps=caps(svc.settings), since=time.time() - DAY_S, user=user,
+            callback_hash=token_hash)
     except LedgerError as exc:
         raise LedgerError(f"{exc.message} Nothing was sent: a job is sent only once its intent is recorded.") from None
+    return await send(svc, quoted, intent, callback)
+
+
+async def send(svc: Services, quoted: Quote, intent: int, callback: str | None) -> Job:
+    """Send a quoted job whose intent is recorded (``intent``), once, and record the answer (see ``submit``)."""
+    prepared = quoted.prepared
+    op = quoted.asked
+    inline = inline_inputs(svc)
+    shown = inputs.stand_ins(quoted.local, inline=inline)
     try:
+        if quoted.local:  # the pictures are stored or uploaded only now, after the budget held and the user agreed
+            shown = await inputs.deliver(svc.settings, quoted.local, inline=inline, uploader=svc.uploader)
+            prepared = svc.dialect.prepare(inputs.substitute(op, shown), quoted.parent, quoted.parent_prompt)
         job = await svc.dialect.submit(prepared, callback=callback)
     except SubmissionUncertainError as exc:
         with anyio.CancelScope(shield=True):
@@ -76,13 +93,80 @@ async def submit(svc: Services, quoted: Quote, *, user: str | None = None) -> Jo
         raise
     with anyio.CancelScope(shield=True):
         try:
-            await svc.ledger.submitted(intent, job, prompt=op.text, parent_job_id=op.parent_id, request=prepared.body,
+            await svc.ledger.submitted(intent, job, prompt=op.text, parent_job_id=op.parent_id,
+                                       request=inputs.recorded(prepared.body, shown),
                                        estimate=prepared.estimate.amount)
         except LedgerError as exc:
             log.error("could not record job %s in the ledger: %s", job.job_id, exc.message)
             raise UnrecordedJobError(job, exc.message) from None
     log.info("recorded %s job %s", prepared.task_type, job.job_id)
     return job
+
+
+@dataclass
+class Sent:
+    """What became of one job of a batch: the job (sent and recorded), or the error that stopped it. ``job`` is
+    set whenever the job exists, even when recording it failed (``error`` then says so)."""
+
+    index: int
+    job: Job | None = None
+    error: LegnextError | None = None
+
+
+async def submit_batch(svc: Services, batch: BatchQuote, *, user: str | None = None) -> list[Sent]:
+    """Send a quoted batch: every intent reserved in one transaction (the budget holds for all or none), then each
+    request sent once, at most ``BATCH_CONCURRENCY`` at a time. A failure stops only its own job: every other job
+    stands and each outcome is returned, in order.
+
+    Raises:
+        BudgetExceededError / LedgerError: before sending anything (then nothing was sent).
+    """
+    user = caller().user if user is None else user
+    specs: list[IntentSpec] = []
+    callbacks: list[str | None] = []
+    inline = inline_inputs(svc)
+    for quoted in batch.quotes:
+        callback, hashed = callback_for(svc.settings.public_url)
+        callbacks.append(callback)
+        prepared = quoted.prepared
+        specs.append(IntentSpec(prepared.task_type, quoted.asked.text, quoted.asked.parent_id,
+                                inputs.recorded(prepared.body, inputs.stand_ins(quoted.local, inline=inline)),
+                                prepared.estimate.amount, hashed))
+    try:
+        intents = await svc.ledger.reserve_many(svc.dialect.name, specs, unit=batch.unit, caps=caps(svc.settings),
+                                                since=time.time() - DAY_S, user=user)
+    except LedgerError as exc:
+        raise LedgerError(f"{exc.message} Nothing was sent: jobs are sent only once their intents are recorded."
+                          ) from None
+    results = [Sent(index=n) for n in range(len(batch.quotes))]
+    started: set[int] = set()
+    limiter = anyio.CapacityLimiter(policy.BATCH_CONCURRENCY)
+
+    async def one(n: int) -> None:
+        async with limiter:
+            started.add(n)
+            try:
+                results[n].job = await send(svc, batch.quotes[n], intents[n], callbacks[n])
+            except UnrecordedJobError as exc:
+                results[n].job, results[n].error = exc.job, exc
+            except LegnextError as exc:
+                results[n].error = exc
+            except Exception as exc:  # a bug of ours must not hide the other jobs' ids: this one may exist
+                log.error("batch job %d failed unexpectedly", n + 1, exc_info=exc)
+                results[n].error = SubmissionUncertainError(
+                    f"An unexpected {type(exc).__name__} while sending; the job may exist and was not re-sent. Check "
+                    "list_jobs before submitting it again.")
+
+    try:
+        async with anyio.create_task_group() as group:
+            for n in range(len(batch.quotes)):
+                group.start_soon(one, n)
+    finally:
+        with anyio.CancelScope(shield=True):  # cancelled mid-batch: the jobs never sent give their budget back
+            for n, intent in enumerate(intents):
+                if n not in started:
+                    await svc.ledger.release(intent)
+    return results
 
 
 def callback_for(public_url: str | None) -> tuple[str | None, str | None]:

@@ -4,7 +4,7 @@ together."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -17,8 +17,10 @@ from legnext_mcp.core.errors import LedgerError
 from legnext_mcp.core.job import Job
 from legnext_mcp.dialects.base import Dialect
 from legnext_mcp.ledger import Ledger, open_ledger
+from legnext_mcp.service.inputs import LocalImage
 from legnext_mcp.service.outputs import Outputs
 from legnext_mcp.service.poller import Poller
+from legnext_mcp.service.upload import uploader_for
 from legnext_mcp.settings import Settings
 
 log = logging.getLogger("legnext_mcp.service")
@@ -46,6 +48,10 @@ class Services:
         settings = self.settings
         return Outputs(self.dialect, cache_dir=settings.cache_dir / self.dialect.name, output_dir=settings.output_dir,
                        download_max_bytes=settings.download_max_bytes, preview_max_bytes=settings.preview_max_bytes)
+
+
+    #: Uploads a local picture to LEGNEXT_UPLOAD_URL and returns a presigned GET URL (None: not configured).
+    uploader: Callable[[LocalImage], Awaitable[str]] | None = None
 
 
 @asynccontextmanager
@@ -131,4 +137,8 @@ async def _opened(settings: Settings, dialect: Dialect[Any], *, ledger: Ledger |
 
         group.start_soon(run)
         stack.callback(cancel.cancel)
-        yield Services(settings=settings, dialect=dialect, ledger=ledger, poller=poller, unrecorded=unrecorded)
+        uploader = uploader_for(settings.upload_url)
+        if uploader is not None:
+            stack.push_async_callback(uploader.aclose)
+        yield Services(settings=settings, dialect=dialect, ledger=ledger, poller=poller, unrecorded=unrecorded,
+                       uploader=uploader)

@@ -9,6 +9,7 @@ no domains. Tool calls and resource reads from the view go through the bridge to
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
+from PIL import Image
 
 from tests.browser.conftest import Host
 
@@ -228,3 +230,38 @@ async def test_describe_offers_each_suggested_prompt(host: Host) -> None:
     assert (await host.calls())[-1] == {"name": "imagine", "arguments": {"prompt": prompts[1]}}
     await wait_for(host, "document.querySelector('progress') !== null || "
                          "document.querySelector('.status').textContent === 'completed'")
+
+
+@pytest.mark.parametrize("host", [{"LEGNEXT_DIALECT": "mj-proxy"}], indirect=True)
+async def test_a_picture_picked_in_the_view_is_kept_and_described(host: Host, tmp_path: Path) -> None:
+    """"Use a picture": a file picked in the view goes to upload_picture (base64), is kept under the data folder,
+    and the view offers it to the job tools; Describe sends it (inline on a relay)."""
+    arguments = {"prompt": "a windmill"}
+    result = await host.client.call_tool("generate_and_wait", arguments)
+    await host.start(arguments, result, {})
+    await wait_for(host, "[...document.images].filter(i => i.complete && i.naturalWidth > 0).length === 5")
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (250, 120, 0)).save(out, format="PNG")
+    (tmp_path / "mine.png").write_bytes(out.getvalue())
+    (tmp_path / "notes.txt").write_text("not a picture")
+
+    picker = host.view.locator("section.picture input[type=file]")
+    await picker.set_input_files(str(tmp_path / "notes.txt"))
+    await wait_for(host, "document.querySelector('[role=alert]') !== null")
+    assert "PNG, JPEG, WebP or GIF" in (await host.view.locator("[role=alert]").text_content() or "")
+    assert not [c for c in await host.calls() if c["name"] == "upload_picture"]  # refused before sending
+
+    await host.view.locator("section.picture input[type=file]").set_input_files(str(tmp_path / "mine.png"))
+    await wait_for(host, "document.querySelector('section.picture img') !== null")
+    [upload] = [c for c in await host.calls() if c["name"] == "upload_picture"]
+    assert upload["arguments"]["data_base64"].startswith("data:image/png;base64,")
+    kept = list((tmp_path / "data" / "sandbox-uploads").iterdir())
+    assert len(kept) == 1 and kept[0].read_bytes() == out.getvalue()
+    await wait_for(host, "[...document.querySelectorAll('section.picture button[data-tool]')].every(b => !b.disabled)")
+    tools = await host.view.locator("section.picture button[data-tool]").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.tool)")
+    assert tools == ["describe", "video_diffusion", "blend", "retexture"]
+    await host.view.get_by_role("button", name="Describe the picture", exact=False).click()
+    await wait_for(host, "document.querySelector('h1').textContent === 'describe'", 60)
+    [sent] = [c for c in await host.calls() if c["name"] == "describe"]
+    assert sent["arguments"] == {"image_url": kept[0].as_uri()}

@@ -26,7 +26,7 @@ PROMPT = re.compile(r'Prompt 1: (.+)|"prompts": ?\["((?:[^"\\]|\\.)*)"')
 #: The chain the scripted model runs (job tools submit and return; wait_for_job waits for the upscale).
 CHAIN = ("describe", "generate_and_wait", "upscale", "wait_for_job")
 #: How many tools legnext-mcp serves.
-TOOLS = 27
+TOOLS = 29
 
 
 def leaves(value: Any) -> Iterator[str]:

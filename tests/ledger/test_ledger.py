@@ -23,7 +23,7 @@ import pytest
 
 from legnext_mcp.core.errors import BudgetExceededError, LedgerError
 from legnext_mcp.core.job import Job, JobStatus
-from legnext_mcp.ledger import SCHEMA_VERSION, Cap, Ledger, SqliteLedger
+from legnext_mcp.ledger import SCHEMA_VERSION, Cap, IntentSpec, Ledger, SqliteLedger
 from legnext_mcp.ledger.postgres import PostgresLedger, shown
 
 pytestmark = pytest.mark.anyio
@@ -382,3 +382,17 @@ anyio.run(main)
 """
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True)
     assert out.stdout.splitlines() == ["[]", "no postgres store"], out.stdout + out.stderr
+
+
+async def test_a_batch_is_reserved_all_or_none_against_its_sum_for_user_and_team(ledger: Ledger) -> None:
+    caps = [Cap(500, "LEGNEXT_MAX_POINTS_PER_USER_PER_DAY", per_user=True), Cap(300, "LEGNEXT_MAX_POINTS_PER_DAY")]
+    batch = [IntentSpec("diffusion", f"a fox {n}", None, {"n": n}, 80) for n in range(5)]
+    with pytest.raises(BudgetExceededError) as refused:  # 400 > the team's 300, though the user's 500 has room
+        await ledger.reserve_many("legnext", batch, unit="points", caps=caps, since=0, user="ann")
+    assert "LEGNEXT_MAX_POINTS_PER_DAY" in refused.value.message and "400 points" in refused.value.message
+    assert await spent(ledger) == 0 and await ledger.intents("legnext") == []  # none recorded
+    ids = await ledger.reserve_many("legnext", batch[:3], unit="points", caps=caps, since=0, user="ann")
+    assert len(set(ids)) == 3 and await spent(ledger) == 240 and await spent(ledger, "ann") == 240
+    assert len(await ledger.intents("legnext")) == 3
+    await ledger.release(ids[1])
+    assert await spent(ledger) == 160

@@ -58,10 +58,14 @@ VALID: dict[str, dict[str, Any]] = {
     "list_jobs": {"status": "completed", "limit": 5},
     "get_balance": {},
     "estimate_cost": {"tool": "upscale", "arguments": {"job_id": PARENT, "image_no": 2}},
+    "imagine_batch": {"prompts": ["a red fox in snow", "a blue fox in rain"]},
+    # a 1x1 PNG: every hostile value of it must be refused before anything is kept
+    "upload_picture": {"data_base64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGA"
+                                      "hKmMIQAAAABJRU5ErkJggg=="},
 }
 
 #: A valid item of each list argument, for lists that are too long or too short.
-VALID_ITEMS: dict[str, Any] = {"job_ids": PARENT, "image_urls": IMG, "areas": SQUARE}
+VALID_ITEMS: dict[str, Any] = {"job_ids": PARENT, "image_urls": IMG, "areas": SQUARE, "prompts": "a fox"}
 
 # --- hostile values -----------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from legnext_mcp.inputs_store import InputStore
 from legnext_mcp.server import build_server
 from legnext_mcp.server.edge import Edge, forwarded
 from legnext_mcp.server.run import http_app
@@ -63,3 +64,20 @@ async def test_health_answers_without_a_token_and_ready_follows_the_ledger(tmp_p
         answer = await client.get("/readyz")
         assert answer.status_code == 503 and answer.json() == {"status": "not ready"}
         assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_the_http_app_serves_capability_urls_only_with_a_public_url(tmp_path: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    for public, served in (("http://127.0.0.1:8000", True), (None, False)):
+        settings = harness_settings(tmp_path / str(served), sandbox=False, api_key="k", public_url=public,
+                                    http_token="a-team-token-long-enough")
+        token, _ = InputStore(settings.inputs_dir).put(png, "image/png")
+        server = build_server(settings)
+        app = http_app(server, settings, host="127.0.0.1", port=8000)
+        async with httpx2.AsyncClient(transport=httpx2.ASGITransport(app), base_url="http://127.0.0.1:8000") as client:
+            answer = await client.get(f"/inputs/{token}")  # no bearer token: the URL is the capability
+            if served:
+                assert answer.status_code == 200 and answer.content == png
+                assert answer.headers["content-type"] == "image/png" and "set-cookie" not in answer.headers
+            else:  # without LEGNEXT_PUBLIC_URL nothing is served there: the request meets the token check
+                assert answer.status_code == 401

@@ -39,7 +39,7 @@ async def test_a_server_without_a_key_lists_its_tools_and_every_call_answers_the
             with pytest.raises(Exception, match="LEGNEXT_API_KEY is not set") as resource:
                 await client.read_resource("legnext://jobs")
             instructions = client.instructions
-    assert len(tools) == 27
+    assert len(tools) == 29
     for result in results:
         assert result.is_error
         assert [block.text for block in result.content if isinstance(block, TextContent)] == [SETUP]

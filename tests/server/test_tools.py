@@ -26,7 +26,7 @@ from legnext_mcp.dialects.legnext.dialect import LegnextDialect
 from legnext_mcp.sandbox import FAIL_WORD, HANG_WORD, MODERATION_WORD, Engine, SandboxApp
 from legnext_mcp.server import build_server
 from legnext_mcp.server.results import JobResult
-from tests.cases import CALLS, FREE, IMG, PAID
+from tests.cases import CALLS, FREE, IMG, OWN, PAID
 from tests.support import FAST, Harness, harness_settings, make_client, poller_of, server_harness
 
 pytestmark = pytest.mark.anyio
@@ -53,7 +53,9 @@ def _walk(schema: Any) -> list[dict[str, Any]]:
 @pytest.mark.eras
 async def test_tools_list_declares_portable_schemas_descriptions_and_honest_annotations(harness: Harness) -> None:
     tools = {t.name: t for t in (await harness.client.list_tools()).tools}
-    assert set(tools) == PAID | FREE
+    assert set(tools) == PAID | FREE | OWN
+    assert effective(tools["imagine_batch"].annotations) == effective(tools["imagine"].annotations)  # paid
+    assert effective(tools["upload_picture"].annotations) == (False, False, False, False)  # writes a local file
     for name, tool in tools.items():
         assert tool.title and tool.description and len(tool.description) < 300
         schema = tool.input_schema
@@ -74,7 +76,7 @@ async def test_tools_list_declares_portable_schemas_descriptions_and_honest_anno
             assert "points" in tool.description or "cost" in tool.description.lower()
             assert set(tool.output_schema["required"]) == {"job_id", "task_type", "status", "done"}
             assert set(tool.output_schema["properties"]) == set(JobResult.model_fields)  # the whole result
-        else:
+        elif name in FREE:
             hints = effective(tool.annotations)
             # save_images writes files (destructive for Anthropic's directory review); the others only read
             assert hints[2] is True and hints[1] is (name == "save_images") and hints[0] is (name != "save_images")

@@ -32,7 +32,7 @@ async def test_stdio_subprocess_generates_and_lists(tmp_path: Path) -> None:
                                    args=["-m", "legnext_mcp.cli", "--sandbox", "--time-scale", "400"])
     with anyio.fail_after(60):
         async with Client(params) as client:
-            assert len((await client.list_tools()).tools) == 27
+            assert len((await client.list_tools()).tools) == 29
             result = await client.call_tool("generate_and_wait", {"prompt": "a fox"})
             listed = await client.call_tool("list_jobs", {})
     assert result.structured_content["status"] == "completed"
@@ -80,8 +80,25 @@ async def test_readme_tool_table_marks_exactly_the_job_tools_paid() -> None:
     rows = [line for line in (await tool_table()).splitlines() if line.startswith("| `")]
     # The last two cells (the summary itself may hold "|"): kind, and whether a relay serves it.
     cells = {row.split("`")[1].split("(")[0]: [c.strip() for c in row.rsplit("|", 3)[1:3]] for row in rows}
-    assert {name for name, (kind, _) in cells.items() if kind == "paid"} == PAID
-    assert {name for name, (kind, _) in cells.items() if kind == "free"} == FREE
+    assert {name for name, (kind, _) in cells.items() if kind == "paid"} == PAID | {"imagine_batch"}
+    assert {name for name, (kind, _) in cells.items() if kind == "free"} == FREE | {"upload_picture"}
     relay = build_server(Settings(api_key="k", sandbox=True, dialect="mj-proxy"))
     assert {name for name, (_, on_relay) in cells.items() if on_relay == "yes"} == {
         tool.name for tool in await relay.list_tools()}
+
+
+async def test_stdio_ignores_the_public_url_and_refuses_a_local_picture_naming_both_ways(tmp_path: Path) -> None:
+    """Nothing listens on stdio, so no capability URL may be handed out there: LEGNEXT_PUBLIC_URL is ignored and a
+    local picture for Legnext is refused in one line naming both ways (LEGNEXT_UPLOAD_URL is the stdio one)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "cat.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    env = {**_env(tmp_path), "LEGNEXT_PUBLIC_URL": "https://mcp.example.com"}
+    params = StdioServerParameters(command=sys.executable, env=env,
+                                   args=["-m", "legnext_mcp.cli", "--sandbox", "--time-scale", "400"])
+    with anyio.fail_after(60):
+        async with Client(params) as client:
+            result = await client.call_tool("describe", {"image_url": str(out / "cat.png")})
+    text = " ".join(getattr(block, "text", "") for block in result.content)
+    assert result.is_error and "LEGNEXT_PUBLIC_URL" in text and "LEGNEXT_UPLOAD_URL" in text, text
+    assert not list((tmp_path / "data").glob("*inputs*/*"))  # no capability was minted

@@ -37,12 +37,14 @@ from legnext_mcp.core.limits import (
     BlendAspect,
     ContentType,
     ImageNo,
-    ImageUrl,
     OutpaintScale,
     PanScale,
     TargetResolution,
     Text,
     VideoNo,
+)
+from legnext_mcp.core.limits import (
+    HttpImageUrl as ImageUrl,
 )
 from legnext_mcp.core.operations import Canvas, CanvasImage, ImagePrompt, Mask, Polygon, VideoPrompt, check_on_canvas
 from legnext_mcp.core.problems import describe

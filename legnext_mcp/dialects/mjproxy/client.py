@@ -124,6 +124,8 @@ class MjProxyClient:
 
         Raises: LocalValidationError (it could not be fetched, or is not an image: nothing was sent).
         """
+        if url.startswith("data:image/"):  # a local picture, already read and checked (service.inputs)
+            return url
         try:
             download = await self.downloader.fetch(url)
         except LegnextError as exc:

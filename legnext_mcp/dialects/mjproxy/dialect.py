@@ -47,6 +47,8 @@ class MjProxyDialect:
 
     name = "mj-proxy"
     service = SERVICE
+    #: Local pictures go inline, as ``data:`` URLs (service.inputs).
+    inline_inputs = True
     OPERATIONS: frozenset[type[Operation]] = frozenset(SUBMIT)
 
     def __init__(self, api_key: str, *, base_url: str, prices: Mapping[str, int] | None = None,

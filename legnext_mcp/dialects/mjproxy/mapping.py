@@ -86,7 +86,23 @@ class Plan:
     @property
     def shown(self) -> dict[str, Any]:
         """The request as the ledger keeps it (inline images are added at send time and never stored)."""
-        return {"endpoint": self.endpoint, **{k: v for k, v in self.body.items() if k != "base64Array" or v}}
+        return {"endpoint": self.endpoint, **{k: _abridged(v) for k, v in self.body.items() if k != "base64Array" or v}}
+
+
+def _abridged(value: Any) -> Any:
+    """A ``data:`` URL (a local picture sent inline) as its type and size: the ledger keeps no pictures."""
+    if isinstance(value, str) and value.startswith("data:"):
+        return f"{value.split(',', 1)[0]},... ({len(value)} characters)"
+    return value
+
+
+def _inline_prompt(prompt: str) -> tuple[str, tuple[str, ...]]:
+    """An imagine prompt's leading ``data:`` image prompts (local pictures) moved out to ``base64Array``."""
+    words = prompt.split(" ")
+    images: list[str] = []
+    while words and words[0].startswith("data:image/"):
+        images.append(words.pop(0).split("::", 1)[0])
+    return " ".join(words).strip(), tuple(images)
 
 
 # --- reading --------------------------------------------------------------------------------------------
@@ -215,8 +231,11 @@ def plan(op: Operation, parent: Job | None) -> Plan:
     """
     endpoint = SUBMIT[type(op)]
     if isinstance(op, Imagine):
-        return Plan(endpoint, {"prompt": op.prompt, "base64Array": []})
+        prompt, images = _inline_prompt(op.prompt)
+        return Plan(endpoint, {"prompt": prompt, "base64Array": []}, inline_urls=images)
     if isinstance(op, Describe):
+        if op.image_url.startswith("data:"):  # the protocol's inline form: base64 or link
+            return Plan(endpoint, {"base64": op.image_url})
         return Plan(endpoint, {"link": op.image_url})
     if isinstance(op, Shorten):
         return Plan(endpoint, {"prompt": op.prompt})

@@ -10,6 +10,7 @@ are random per task, so a client must read ``customId`` from ``buttons``.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 import uuid
@@ -144,12 +145,16 @@ class MjProxyEngine:
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt.strip():
             return self._answer(4, "prompt is required")
+        images = body.get("base64Array", [])  # image prompts, inline (SubmitImagineDTO)
+        if not isinstance(images, list) or len(images) > 5 or not all(_is_data_image(i) for i in images):
+            return self._answer(4, "base64Array must hold data:image/...;base64 images")
         with self._lock:
-            return self._make(key, "IMAGINE", prompt)
+            return self._make(key, "IMAGINE", prompt, image_prompts=len(images))
 
     def describe(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
         link = body.get("link") or ""
-        if not (isinstance(link, str) and link.startswith(("http://", "https://"))) and not body.get("base64"):
+        if not (isinstance(link, str) and link.startswith(("http://", "https://"))) and \
+                not _is_data_image(body.get("base64")):
             return self._answer(4, "base64 or link is required")
         with self._lock:
             return self._make(key, "DESCRIBE", f"describe {link or 'an uploaded image'}", link=link)
@@ -339,3 +344,13 @@ def _action_of(custom_id: str) -> tuple[str, bool]:
     return {"variation": ("VARIATION", False), "low_variation": ("LOW_VARIATION", False),
             "high_variation": ("HIGH_VARIATION", False), "reroll": ("REROLL", False), "Outpaint": ("ZOOM", False),
             "CustomZoom": ("CUSTOM_ZOOM", True), "Inpaint": ("INPAINT", True)}.get(name, ("VARIATION", False))
+
+
+def _is_data_image(value: Any) -> bool:
+    """A ``data:image/<type>;base64,<data>`` URL whose data decodes (what relays take inline)."""
+    if not isinstance(value, str) or not value.startswith("data:image/") or ";base64," not in value:
+        return False
+    try:
+        return bool(base64.b64decode(value.split(",", 1)[1], validate=True))
+    except ValueError:
+        return False
