@@ -85,7 +85,7 @@ async def test_the_packed_bundle_starts_as_desktop_starts_it(mcpb: str, bundle: 
             made = await client.call_tool("generate_and_wait", {"prompt": "a lighthouse at dusk --ar 3:2"})
             assert made.structured_content is not None, made
             saved = await client.call_tool("save_images", {"job_id": made.structured_content["job_id"]})
-    assert len(tools) == 27
+    assert len(tools) == 29
     assert made.structured_content["status"] == "completed" and len(made.structured_content["image_urls"]) == 4
     assert api.app.stats.count("POST", "/api/v1/") - posts == 1  # exactly one job sent
     folder = home / "Pictures" / "legnext"  # the manifest's default, ${HOME}/Pictures/legnext

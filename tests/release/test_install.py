@@ -30,7 +30,7 @@ async def test_uvx_from_the_wheel_serves_the_sandbox(dist: Dist, uv_env: dict[st
         async with Client(params) as client:
             tools = (await client.list_tools()).tools
             result = await client.call_tool("generate_and_wait", {"prompt": "a lighthouse --ar 3:2"})
-    assert len(tools) == 27 and not result.is_error
+    assert len(tools) == 29 and not result.is_error
     assert result.structured_content is not None and result.structured_content["status"] == "completed"
 
 
