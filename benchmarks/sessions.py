@@ -36,7 +36,8 @@ async def _measure(count: int, era: str) -> list[object]:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("LEGNEXT_")}
         env.update(LEGNEXT_DATA_DIR=str(Path(tmp) / "data"), LEGNEXT_OUTPUT_DIR=str(Path(tmp) / "out"),
-                   LEGNEXT_HTTP_MAX_SESSIONS=str(count + 10), LEGNEXT_API_KEY=DEFAULT_KEY,
+                   LEGNEXT_HTTP_MAX_SESSIONS=str(count + 10), LEGNEXT_HTTP_MAX_SESSIONS_PER_CLIENT=str(count + 10),
+                   LEGNEXT_API_KEY=DEFAULT_KEY,
                    LEGNEXT_BASE_URL=sim.base_url, LEGNEXT_TIME_SCALE="1")
         with replicas([env], ports=[port]) as (processes, _):
             pid = processes[0].pid
